@@ -34,7 +34,14 @@ AUTO_REGISTRATIONS: dict[str, list[tuple[str, str | None, str]]] = {
         ("AutoConfig", "mammo_efficientnet", _CFG.format("mammo_efficientnet", "MammoEfficientNetConfig")),
     ],
     "modeling_auto": [],
-    "image_processing_auto": [],
+    "image_processing_auto": [
+        ("AutoImageProcessor", _CFG.format(family, config), "mammo_hf.image_processing_mammo:MammoImageProcessor")
+        for family, config in (
+            ("mammo_clip", "MammoClipConfig"),
+            ("mam_clip", "MamClipConfig"),
+            ("mammo_efficientnet", "MammoEfficientNetConfig"),
+        )
+    ],
     "processing_auto": [],
 }
 
@@ -63,7 +70,8 @@ def _register(auto_module_name: str) -> None:
         _done.add(auto_module_name)
         auto_module = importlib.import_module(f"transformers.models.auto.{auto_module_name}")
         for auto_name, key, target in AUTO_REGISTRATIONS[auto_module_name]:
-            if not _module_exists(target):  # a family still being written must not break the others
+            specs = [target] + ([key] if key and ":" in key else [])
+            if not all(_module_exists(spec) for spec in specs):  # a family being written must not break others
                 continue
             auto_cls = getattr(auto_module, auto_name)
             if auto_name == "AutoConfig":

@@ -228,7 +228,7 @@ def resize(arr: np.ndarray, size: tuple[int, int], resample: str = "bilinear") -
     if arr.shape == (height, width):
         return arr
     out = Image.fromarray(arr).resize((width, height), resample=RESAMPLE_FILTERS[resample])
-    return np.asarray(out, dtype=np.float32)
+    return np.array(out, dtype=np.float32)  # writable copy: callers normalise in place
 
 
 def tile_side_by_side(cc: np.ndarray, mlo: np.ndarray, height: int | None = None, resample: str = "bilinear"):
