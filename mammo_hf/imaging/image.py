@@ -33,6 +33,9 @@ class MammoImage:
         crop_box: Box of the breast crop in original coordinates, `None` if not cropped.
         flipped: Whether the image was flipped horizontally to the canonical side.
         steps: Ordered list of the processing steps applied (e.g. `["rescale", "voi:window", "invert"]`).
+        laterality_source: Where `laterality` came from (`"ImageLaterality"`, `"Laterality"`,
+            `"PatientOrientation"`, `"pixels"`, `"user"`) or `None`.
+        raw_view: The view code as found in the source before normalisation (e.g. `"ML"` for `view="MLO"`).
 
     Example:
         >>> import numpy as np
@@ -53,6 +56,8 @@ class MammoImage:
     crop_box: CropBox | None = None
     flipped: bool = False
     steps: list[str] = field(default_factory=list)
+    laterality_source: str | None = None
+    raw_view: str | None = None
 
     def __post_init__(self) -> None:
         if self.original_shape is None:
