@@ -14,7 +14,7 @@ works without touching torch until you actually use a model.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _auto_registration
 
@@ -43,10 +43,6 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 __all__ = ["__version__", *_LAZY_EXPORTS]
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .image_processing_mammo import MammoImageProcessor
-    from .imaging import MammoImage, MammoImageError, crop_breast, read_image, tile_views
 
 
 def __getattr__(name: str) -> Any:

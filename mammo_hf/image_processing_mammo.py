@@ -249,7 +249,7 @@ class MammoImageProcessor(BaseImageProcessor):
             except ImportError:  # pragma: no cover - only without mammo-hf installed (remote code users)
                 read_image = None
             if read_image is not None:
-                image = read_image(image, output="uint16").pixels
+                image = read_image(image, output="float32").pixels  # VOI + MONOCHROME1 applied, [0, 1]
             else:
                 import io
 
@@ -262,10 +262,14 @@ class MammoImageProcessor(BaseImageProcessor):
             image = image.detach().cpu().numpy()
         arr = np.asarray(image)
         if arr.ndim == 3:
-            arr = arr[..., 0] if arr.shape[-1] in (1, 3, 4) and np.all(arr[..., :1] == arr[..., :3]) else (
-                arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-                if arr.shape[-1] >= 3
-                else arr[..., 0]
+            arr = (
+                arr[..., 0]
+                if arr.shape[-1] in (1, 3, 4) and np.all(arr[..., :1] == arr[..., :3])
+                else (
+                    arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+                    if arr.shape[-1] >= 3
+                    else arr[..., 0]
+                )
             )
         if arr.ndim != 2 or arr.size == 0:
             raise ValueError(f"expected a non-empty 2-D grayscale image, got shape {arr.shape}")

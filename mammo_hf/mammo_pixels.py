@@ -1,4 +1,4 @@
-"""Numpy-only pixel maths for mammograms: the single implementation behind `MammoImageProcessor` and `mammo_hf.imaging`.
+"""Numpy-only pixel maths for mammograms: the one implementation behind `MammoImageProcessor` and `mammo_hf.imaging`.
 
 This file is **Hub-bound**: `save_pretrained` copies it next to `image_processing_mammo.py` so that
 `AutoImageProcessor.from_pretrained(..., trust_remote_code=True)` works for people without mammo-hf installed. It

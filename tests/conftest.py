@@ -47,3 +47,43 @@ def make_uint16_breast(height: int = 96, width: int = 64, side: str = "L", seed:
 @pytest.fixture
 def uint16_breast() -> np.ndarray:
     return make_uint16_breast()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Remote code: run a snippet in a clean interpreter where mammo_hf is NOT importable (as for a Hub user)
+# ----------------------------------------------------------------------------------------------------------------
+# The editable install puts mammo_hf on every path, so removing sys.path entries is not enough: a meta-path finder
+# refuses the package outright, exactly like an environment where it was never installed.
+HIDE_MAMMO_HF_PRELUDE = """
+import importlib.abc, sys
+class _HideMammoHf(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "mammo_hf" or name.startswith("mammo_hf."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
+        return None
+sys.meta_path.insert(0, _HideMammoHf())
+for _m in [m for m in sys.modules if m == "mammo_hf" or m.startswith("mammo_hf.")]:
+    del sys.modules[_m]
+try:
+    import mammo_hf
+    raise SystemExit("mammo_hf must not be importable here")
+except ModuleNotFoundError:
+    pass
+"""
+
+
+def run_without_mammo_hf(code: str, cwd, timeout: int = 300):
+    """Run `code` in a fresh interpreter (cwd=`cwd`, own HF_HOME) where `import mammo_hf` fails."""
+    import subprocess
+    import textwrap
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["HF_HOME"] = str(Path(cwd) / "hf_home")
+    return subprocess.run(
+        [sys.executable, "-c", HIDE_MAMMO_HF_PRELUDE + textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -166,8 +166,11 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 hub.commits[(repo_type, repo_id)] = sha
                 prefix = "" if repo_type == "model" else f"{repo_type}s/"
                 return self._json(
-                    {"commitUrl": f"http://{host}/{prefix}{repo_id}/commit/{sha}", "commitOid": sha,
-                     "pullRequestUrl": None}
+                    {
+                        "commitUrl": f"http://{host}/{prefix}{repo_id}/commit/{sha}",
+                        "commitOid": sha,
+                        "pullRequestUrl": None,
+                    }
                 )
 
             def item(rel: str) -> dict:
@@ -197,9 +200,7 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                         break
                 return self._json(out)
             if rest == "" or rest.startswith("revision/"):
-                siblings = [
-                    {"rfilename": f, "size": (repo / f).stat().st_size} for f in hub.files(repo_type, repo_id)
-                ]
+                siblings = [{"rfilename": f, "size": (repo / f).stat().st_size} for f in hub.files(repo_type, repo_id)]
                 return self._json(
                     {
                         "id": repo_id,
