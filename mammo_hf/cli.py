@@ -17,6 +17,8 @@ COMMANDS: list[str] = [
     "quickstart",
     "synth",
     "preprocess",
+    "evaluate",
+    "compare",
 ]
 
 
