@@ -6,10 +6,11 @@ preprocessor on first use.
 Example:
     >>> import numpy as np
     >>> from mammo_hf.imaging import crop_breast, read_image, to_canonical_side
-    >>> arr = np.zeros((64, 48), np.uint16); arr[8:56, 24:] = 3000
-    >>> img = to_canonical_side(crop_breast(read_image(arr)), "L")
-    >>> img.shape, img.flipped
-    ((48, 24), True)
+    >>> yy, xx = np.mgrid[:64, :48]
+    >>> arr = np.where((xx - 47) ** 2 + (yy - 32) ** 2 <= 24**2, 3000, 0).astype(np.uint16)  # chest wall on the right
+    >>> img = to_canonical_side(crop_breast(read_image(arr), margin=0), "L")
+    >>> img.crop_box, img.flipped
+    ((8, 23, 57, 48), True)
 """
 
 from __future__ import annotations
@@ -60,7 +61,25 @@ __all__ = [
     "MissingDecoderError",
     "UnsupportedImageError",
     "EmptyImageError",
-    *_LAZY,
+    "read_image",
+    "sniff_format",
+    "IMAGE_SUFFIXES",
+    "read_dicom",
+    "dicom_metadata",
+    "check_decoder",
+    "crop_breast",
+    "detect_laterality",
+    "chest_wall_side",
+    "to_canonical_side",
+    "LateralityResult",
+    "normalize_view",
+    "pair_views",
+    "tile_views",
+    "preprocess_files",
+    "process_file",
+    "collect_inputs",
+    "PreprocessOptions",
+    "PreprocessReport",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -91,12 +91,12 @@ def chest_wall_side(img: MammoImage | np.ndarray) -> str:
 
 
 def detect_laterality(img: MammoImage | np.ndarray) -> LateralityResult:
-    """Breast laterality: from the tags the reader kept (ImageLaterality → Laterality → PatientOrientation), else
+    r"""Breast laterality: from the tags the reader kept (ImageLaterality → Laterality → PatientOrientation), else
     from the pixels.
 
     The pixel fallback finds the chest-wall side of the *original* orientation (undoing a recorded flip) and applies
-    the standard DICOM mammography display convention (PS3.3 C.8.11.7.1.1: left breast `A\\R`/`A\\FR`, i.e. chest
-    wall on the image's left; right breast `P\\L`, chest wall on the right). Archives that stored mirrored images
+    the standard DICOM mammography display convention (PS3.3 C.8.11.7.1.1: left breast `A\R`/`A\FR`, i.e. chest
+    wall on the image's left; right breast `P\L`, chest wall on the right). Archives that stored mirrored images
     without saying so will fool it; that is why tags win.
 
     Example:

@@ -136,12 +136,12 @@ def _clean_str(value: Any, max_len: int = 64) -> str | None:
 # Metadata (whitelist only)
 # --------------------------------------------------------------------------------------------------------------
 def _laterality_from_orientation(orientation: Any) -> str | None:
-    """Breast laterality from PatientOrientation (0020,0020), e.g. `A\\R` (left CC) or `P\\FL` (right MLO).
+    r"""Breast laterality from PatientOrientation (0020,0020), e.g. `A\R` (left CC) or `P\FL` (right MLO).
 
     PS3.3 C.8.11.7.1.1 (digital mammography): the first value is the row direction (A/P: towards nipple or chest
     wall), the second the column direction, which for CC/MLO views points from lateral to *medial*; medial is towards
-    the contralateral side, so `...\\R`/`...\\FR` is a left breast and `...\\L`/`...\\FL` a right one. A value without
-    an L/R component in the column direction (e.g. a true lateral `A\\F`) gives no answer.
+    the contralateral side, so `...\R`/`...\FR` is a left breast and `...\L`/`...\FL` a right one. A value without
+    an L/R component in the column direction (e.g. a true lateral `A\F`) gives no answer.
     """
     try:
         values = [str(v).strip().upper() for v in orientation]
@@ -247,7 +247,7 @@ def check_decoder(transfer_syntax_uid: str, *, name: str | None = None) -> None:
     if decoder.is_available:
         return
     missing = "; ".join(decoder.missing_dependencies) or "no plugin registered"
-    hint = f"install the DICOM decoders with `{_INSTALL_HINT}` (pylibjpeg, pylibjpeg-openjpeg, pylibjpeg-rle, python-gdcm)"
+    hint = f"install the DICOM decoders with `{_INSTALL_HINT}` (pylibjpeg, -openjpeg, -rle and python-gdcm)"
     if str(uid) in _GPL_ONLY_ALTERNATIVE:
         hint += ', or, where python-gdcm cannot be installed, `pip install "mammo-hf[dicom-gpl]"` (GPL-3.0 libjpeg)'
     raise MissingDecoderError(
@@ -441,6 +441,8 @@ def window_lut(values: np.ndarray, center: float, width: float, function: str = 
 
     Example:
         >>> window_lut(np.array([0.0, 50.0, 100.0]), center=50.0, width=101.0).round(3).tolist()
+        [0.005, 0.505, 1.0]
+        >>> window_lut(np.array([0.0, 50.0, 100.0]), center=50.0, width=100.0, function="LINEAR_EXACT").tolist()
         [0.0, 0.5, 1.0]
     """
     x = np.asarray(values, dtype=np.float64)
@@ -727,10 +729,11 @@ def read_dicom(
         >>> from pydicom import Dataset
         >>> from pydicom.dataset import FileMetaDataset
         >>> ds = Dataset(); ds.file_meta = FileMetaDataset()
+        >>> ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2"; ds.SOPInstanceUID = "1.2.3.4"
         >>> ds.set_pixel_data(np.arange(12, dtype=np.uint16).reshape(3, 4), "MONOCHROME1", 12)
         >>> buf = io.BytesIO(); ds.save_as(buf, enforce_file_format=True)
         >>> img = read_dicom(buf.getvalue())
-        >>> img.steps, float(img.pixels[0, 0])
+        >>> img.steps[1:], float(img.pixels[0, 0])
         (['voi:none(no VOI tags)', 'invert:monochrome1', 'normalize:minmax'], 1.0)
     """
     if output not in ("float32", "uint16"):

@@ -41,11 +41,12 @@ _GRAY_TOLERANCE = {"jpeg": 3, "jpeg2000": 3}
 
 
 def sniff_format(head: bytes) -> str | None:
-    """Identify the format from the first bytes: `"dicom"`, `"dicom-raw"` (no preamble), `"png"`, `"tiff"`,
+    r"""Identify the format from the first bytes: `"dicom"`, `"dicom-raw"` (no preamble), `"png"`, `"tiff"`,
     `"jpeg"`, `"jpeg2000"` or `None`.
 
     Example:
-        >>> sniff_format(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(8)), sniff_format(bytes(128) + b"DICM"), sniff_format(b"hello")
+        >>> png = b"\x89PNG\r\n\x1a\n" + bytes(8)
+        >>> sniff_format(png), sniff_format(bytes(128) + b"DICM"), sniff_format(b"hello")
         ('png', 'dicom', None)
     """
     head = bytes(head[:_HEAD_BYTES])
@@ -218,7 +219,7 @@ def read_image(
         >>> from PIL import Image
         >>> buf = io.BytesIO(); Image.fromarray(np.array([[0, 1000], [3000, 4000]], np.uint16)).save(buf, "PNG")
         >>> img = read_image(buf.getvalue())
-        >>> img.source_format, img.pixels.dtype.name, img.pixels.max(), img.steps
+        >>> img.source_format, img.pixels.dtype.name, float(img.pixels.max()), img.steps
         ('png', 'float32', 1.0, ['decode:png(I;16)', 'normalize:minmax'])
     """
     if output not in ("float32", "uint16"):
