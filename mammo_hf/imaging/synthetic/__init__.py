@@ -2,7 +2,11 @@
 
 The embedded default data of mammo-hf: the quickstart, the Space examples and every test run on these, so nothing
 needs a real (restricted, identifying) dataset. Importing this package is cheap (numpy only); pydicom is imported
-when a DICOM is written.
+when a DICOM is written, tqdm when exams are generated.
+
+>>> from mammo_hf.imaging.synthetic import BreastSpec, render_view
+>>> render_view(BreastSpec(laterality="L", density="C"), "MLO", shape=(256, 208)).shape
+(256, 208)
 """
 
 from __future__ import annotations
@@ -17,8 +21,43 @@ from .dicom import (
     write_dicom,
     write_png,
 )
+from .exams import (
+    ACQUISITION_PROFILES,
+    LABEL_COLUMNS,
+    STANDARD_PROFILE,
+    VIEWS,
+    AcquisitionProfile,
+    ExamSpec,
+    ImageRecord,
+    SyntheticManifest,
+    generate_exams,
+    profile_for,
+    sample_exams,
+)
+from .phantom import (
+    DENSITY_FRACTIONS,
+    FIELD_OF_VIEW_MM,
+    BreastSpec,
+    Finding,
+    FindingAnnotation,
+    RenderedView,
+    pixel_spacing_mm,
+    render_view,
+    render_view_annotated,
+)
 
 __all__ = [
+    # phantom
+    "DENSITY_FRACTIONS",
+    "FIELD_OF_VIEW_MM",
+    "BreastSpec",
+    "Finding",
+    "FindingAnnotation",
+    "RenderedView",
+    "pixel_spacing_mm",
+    "render_view",
+    "render_view_annotated",
+    # writers
     "FAKE_PHI",
     "PHI_MARKERS",
     "TRANSFER_SYNTAXES",
@@ -27,4 +66,16 @@ __all__ = [
     "fake_phi",
     "write_dicom",
     "write_png",
+    # exams
+    "ACQUISITION_PROFILES",
+    "LABEL_COLUMNS",
+    "STANDARD_PROFILE",
+    "VIEWS",
+    "AcquisitionProfile",
+    "ExamSpec",
+    "ImageRecord",
+    "SyntheticManifest",
+    "generate_exams",
+    "profile_for",
+    "sample_exams",
 ]

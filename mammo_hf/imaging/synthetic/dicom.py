@@ -203,14 +203,21 @@ def _check_pixels(pixels: np.ndarray, bits_stored: int) -> np.ndarray:
     return arr.astype(np.uint8 if bits_stored <= 8 else np.uint16, copy=False)
 
 
-def _auto_window(arr: np.ndarray, slope: float, intercept: float) -> tuple[float, float]:
-    # A window over the breast tissue (values above the background), in Modality LUT output units like a
-    # FOR PRESENTATION image would carry it.
-    sub = arr[:: max(1, arr.shape[0] // 256), :: max(1, arr.shape[1] // 256)].astype(np.float64)
-    fg = sub[sub > sub.min() + 0.02 * (sub.max() - sub.min() + 1)]
+def _auto_window(
+    display: np.ndarray, slope: float, intercept: float, invert_max: int | None = None
+) -> tuple[float, float]:
+    """A window over the breast tissue like a FOR PRESENTATION image carries, in Modality LUT output units.
+
+    Computed on the displayed orientation (bright = dense, background near 0), then mapped to stored values
+    (`invert_max - x` for MONOCHROME1) and through the rescale.
+    """
+    sub = display[:: max(1, display.shape[0] // 256), :: max(1, display.shape[1] // 256)].astype(np.float64)
+    fg = sub[sub > sub.min() + 0.05 * (sub.max() - sub.min() + 1)]
     if fg.size < 16:
         fg = sub.ravel()
     lo, hi = np.percentile(fg, [1.0, 99.5])
+    if invert_max is not None:
+        lo, hi = invert_max - hi, invert_max - lo
     lo, hi = lo * slope + intercept, hi * slope + intercept
     lo, hi = min(lo, hi), max(lo, hi)
     width = max(float(hi - lo), 2.0)
@@ -338,11 +345,12 @@ def write_dicom(
     stored = np.ascontiguousarray(stored.astype(np.uint8 if bits_allocated == 8 else np.uint16))
 
     slope, intercept = (float(rescale[0]), float(rescale[1])) if rescale is not None else (1.0, 0.0)
+    invert_max = 2**bits_stored - 1 if photometric == "MONOCHROME1" else None
     windows: list[tuple[float, float]] = []
     if isinstance(window, str):
         if window != "auto":
             raise ValueError(f"window must be (center, width), a list of pairs, 'auto' or None, got {window!r}")
-        windows = [_auto_window(stored, slope, intercept)]
+        windows = [_auto_window(arr, slope, intercept, invert_max)]
     elif window is not None:
         pairs = [window] if np.isscalar(window[0]) else list(window)  # type: ignore[index]
         windows = [(float(c), float(w)) for c, w in pairs]  # type: ignore[misc]
@@ -412,7 +420,7 @@ def write_dicom(
         if voi_lut_function is not None:
             ds.VOILUTFunction = voi_lut_function
     if voi_lut_sequence:
-        center, width = windows[0] if windows else _auto_window(stored, slope, intercept)
+        center, width = windows[0] if windows else _auto_window(arr, slope, intercept, invert_max)
         ds.VOILUTSequence = DicomSequence([_voi_lut_item(center, width, bits_stored, voi_lut_function)])
 
     ds.SamplesPerPixel = 1
