@@ -571,7 +571,7 @@ def _minmax_path(
 ) -> np.ndarray:
     """No VOI: per-image min-max of the Modality LUT output, then the optional MONOCHROME1 inversion."""
     lo_raw, hi_raw = stored.min(), stored.max()
-    if modality is None or affine:
+    if (modality is None or affine) and output == "float32":
         # An affine rescale keeps the extremes, so min-max over the stored integers is the same map; a negative slope
         # mirrors it (and MONOCHROME1 mirrors it again). One fused float32 pass, no float64 image.
         mirrored = False
@@ -584,8 +584,11 @@ def _minmax_path(
         out *= np.float32(1.0 / (float(hi_raw) - float(lo_raw)))
         if invert != mirrored:
             np.subtract(np.float32(1.0), out, out=out)
-        return _finalize(out, output) if output == "uint16" else out
-    values = modality(_domain(stored.dtype))
+        return out
+    # uint16 output (exact rounding) or a non-linear Modality LUT: one float64 table over the stored values.
+    values = _domain(stored.dtype)
+    if modality is not None:
+        values = modality(values)
     present = np.bincount(_index(stored).ravel(), minlength=values.shape[0]) > 0
     lo, hi = float(values[present].min()), float(values[present].max())
     if lo == hi:
