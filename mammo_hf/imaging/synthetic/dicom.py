@@ -14,10 +14,11 @@ pydicom is imported inside the functions: `import mammo_hf.imaging.synthetic` st
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,19 @@ def _encoder_missing_reason(name: str) -> str | None:
     if name == "jpeg2000":
         return "no JPEG 2000 encoder: install pylibjpeg and pylibjpeg-openjpeg (pip install 'mammo-hf[dicom]')"
     return "no RLE Lossless encoder plugin available"
+
+
+@contextlib.contextmanager
+def _quiet_encoder_logs() -> Iterator[None]:
+    # pylibjpeg-openjpeg logs "tile number 1 / 1" at INFO for every image; under the CLI's INFO logging that is
+    # one useless line per file.
+    log = logging.getLogger("openjpeg")
+    level = log.level
+    log.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _uid(*parts: object) -> str:
@@ -449,7 +463,8 @@ def write_dicom(
         if reason is None:
             try:
                 # generate_instance_uid=False keeps the file deterministic (pydicom otherwise mints a new UID).
-                ds.compress(TRANSFER_SYNTAXES[transfer_syntax][0], stored, generate_instance_uid=False)
+                with _quiet_encoder_logs():
+                    ds.compress(TRANSFER_SYNTAXES[transfer_syntax][0], stored, generate_instance_uid=False)
             except Exception as err:  # an encoder that is installed but refuses this input
                 reason = f"{transfer_syntax} encoder failed: {type(err).__name__}: {err}"
         if reason is not None:

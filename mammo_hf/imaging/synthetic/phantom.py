@@ -176,7 +176,7 @@ class RenderedView:
     """Output of `render_view_annotated`.
 
     Attributes:
-        pixels: `uint16` image, bright = dense, values below `2**bits_stored`.
+        pixels: `uint16` image (also for `bits_stored=8`), bright = dense, values below `2**bits_stored`.
         breast_mask: Boolean mask of the breast (skin included).
         pectoral_mask: Boolean mask of the pectoral muscle (all False on CC).
         nipple: `(row, col)` of the nipple.
@@ -517,7 +517,7 @@ def render_view_annotated(
     img = np.where(img > 0.85, 0.85 + 0.15 * np.tanh((img - 0.85) / 0.15), img)
     max_value = 2 ** int(bits_stored) - 1
     out = np.clip(img, 0.0, 1.0) * max_value
-    out = np.round(out).astype(np.uint8 if bits_stored <= 8 else np.uint16)
+    out = np.round(out).astype(np.uint16)
     breast_mask = inside
     if breast.laterality == "R":  # chest wall on the image's right for the right breast
         out = np.ascontiguousarray(out[:, ::-1])
