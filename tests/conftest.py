@@ -87,3 +87,57 @@ def run_without_mammo_hf(code: str, cwd, timeout: int = 300):
         text=True,
         timeout=timeout,
     )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Synthetic mammograms and DICOMs (owner: mammo_hf.imaging.synthetic)
+# ----------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def synthetic_view():
+    """`synthetic_view(laterality="L", view="CC", shape=(256, 208), density="B", bits_stored=12, findings=(), seed=0)`
+    -> uint16 phantom (memoised per arguments for the session; treat the result as read-only)."""
+    from mammo_hf.imaging.synthetic import BreastSpec, render_view
+
+    cache: dict = {}
+
+    def make(laterality="L", view="CC", shape=(256, 208), density="B", bits_stored=12, findings=(), seed=0):
+        key = (laterality, view, tuple(shape), density, bits_stored, tuple(findings), seed)
+        if key not in cache:
+            breast = BreastSpec(laterality=laterality, density=density, findings=tuple(findings), seed=seed)
+            cache[key] = render_view(breast, view, shape=tuple(shape), bits_stored=bits_stored)
+            cache[key].setflags(write=False)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture
+def synthetic_dicom_factory(tmp_path, synthetic_view):
+    """`synthetic_dicom_factory(name="x.dcm", *, laterality="L", view="CC", shape=(256, 208), density="B",
+    seed=0, pixels=None, **write_dicom_kwargs) -> Path`: a phantom MG DICOM (fake PHI) under tmp_path.
+
+    Any `write_dicom` keyword works: photometric, bits_stored, transfer_syntax, window, voi_lut_function,
+    voi_lut_sequence, rescale, presentation_intent, manufacturer, phi, extra_tags, ...
+    """
+    from mammo_hf.imaging.synthetic import write_dicom
+
+    def make(name="x.dcm", *, laterality="L", view="CC", shape=(256, 208), density="B", seed=0, pixels=None, **kw):
+        bits = kw.get("bits_stored") or 12
+        kw.setdefault("bits_stored", bits)
+        render_as = "CC" if view in ("CC", "XCCL") else "MLO"  # ML/LM look like an MLO for pixel purposes
+        px = pixels if pixels is not None else synthetic_view(laterality, render_as, shape, density, bits, (), seed)
+        return write_dicom(tmp_path / name, px, laterality=laterality, view=view, **kw).path
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def synthetic_exam_dir(tmp_path_factory):
+    """A session-wide synthetic exam folder: 3 patients (12 views, 256x208), DICOM + PNG, mixed encodings,
+    labels.csv. Returns the `SyntheticManifest` (`.root`, `.labels_csv`, `.records`, `.exams`). Read-only."""
+    from mammo_hf.imaging.synthetic import generate_exams
+
+    root = tmp_path_factory.mktemp("synthetic_exams")
+    return generate_exams(
+        root, num_patients=3, seed=0, image_size=(256, 208), formats="both", cancer_rate=0.34, progress=False
+    )
