@@ -298,7 +298,16 @@ def decode_stored_values(ds: Any, *, name: str | None = None) -> np.ndarray:
     if "PixelData" not in ds:
         if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
             raise UnsupportedImageError("float pixel data is not a mammogram format", path=name, reason="bit_depth")
-        raise MissingPixelDataError("the DICOM has no Pixel Data (7FE0,0010) element", path=name)
+        if _last_element_truncated(ds):
+            raise CorruptImageError(
+                "the DICOM file is truncated (it ends inside the header, before the Pixel Data)",
+                path=name,
+                reason="truncated",
+            )
+        raise MissingPixelDataError(
+            "the DICOM has no Pixel Data (7FE0,0010) element (not an image object, or cut right after the header)",
+            path=name,
+        )
 
     rows, cols = _as_int(ds, "Rows", name=name), _as_int(ds, "Columns", name=name)
     if rows is None or cols is None:
@@ -400,6 +409,20 @@ def decode_stored_values(ds: Any, *, name: str | None = None) -> np.ndarray:
             reason="size_mismatch",
         )
     return _pydicom_pixel_array(ds, name)
+
+
+def _last_element_truncated(ds: Any) -> bool:
+    """True when pydicom stopped at end-of-file (the last value is shorter than its declared length)."""
+    try:
+        if not len(ds._dict):  # only (part of) the file meta header was read: the data set is missing
+            return True
+        raw = ds._dict[max(ds._dict)]
+        length, value = getattr(raw, "length", None), getattr(raw, "value", None)
+        if length is None or length == 0xFFFFFFFF or not isinstance(value, (bytes, bytearray)):
+            return False
+        return len(value) < length
+    except Exception:
+        return False
 
 
 def _correct_unused_bits(arr: np.ndarray, bits_stored: int, *, signed: bool) -> np.ndarray:
