@@ -78,8 +78,32 @@ def minmax_normalize(arr: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
 
 
 def _thumbnail(arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """Block-mean thumbnail (max side ~256) and its step: averaging, not striding, so noise does not break masks."""
     step = max(1, int(np.ceil(max(arr.shape) / _ANALYSIS_MAX_SIDE)))
-    return np.asarray(arr[::step, ::step], dtype=np.float32), step
+    h, w = (arr.shape[0] // step) * step, (arr.shape[1] // step) * step
+    if step == 1 or h == 0 or w == 0:
+        return np.asarray(arr[::step, ::step], dtype=np.float32), step
+    blocks = np.asarray(arr[:h, :w], dtype=np.float32).reshape(h // step, step, w // step, step)
+    return blocks.mean(axis=(1, 3)), step
+
+
+def _background_threshold(thumb: np.ndarray) -> float:
+    """Threshold between background and breast (not between fat and dense tissue).
+
+    Plain Otsu on a mammogram often splits *fatty* from *fibroglandular* tissue when the breast is dense, which
+    crops the breast periphery away. So Otsu is applied a second time to the darker class: if that class is itself
+    clearly bimodal (background vs fat: class means at least 5% of the full range apart), the lower threshold wins.
+    """
+    lo, hi = float(thumb.min()), float(thumb.max())
+    t1 = otsu_threshold(thumb)
+    dark = thumb[thumb <= t1]
+    if dark.size < 16 or float(dark.max()) <= float(dark.min()):
+        return t1
+    t2 = otsu_threshold(dark)
+    below, above = dark[dark <= t2], dark[dark > t2]
+    if below.size and above.size and float(above.mean() - below.mean()) >= 0.05 * (hi - lo):
+        return t2
+    return t1
 
 
 def otsu_threshold(arr: np.ndarray, bins: int = 256) -> float:
@@ -159,8 +183,7 @@ def breast_crop_box(arr: np.ndarray, margin: float = 0.01) -> tuple[int, int, in
     arr = np.asarray(arr)
     h, w = arr.shape
     thumb, step = _thumbnail(arr)
-    threshold = otsu_threshold(thumb)
-    mask = thumb > threshold
+    mask = thumb > _background_threshold(thumb)
     if not mask.any() or mask.all():
         return (0, 0, h, w)
     component = largest_component_mask(mask)
@@ -169,8 +192,9 @@ def breast_crop_box(arr: np.ndarray, margin: float = 0.01) -> tuple[int, int, in
     pad_h, pad_w = int(round(margin * h)), int(round(margin * w))
     top = max(0, rows[0] * step - pad_h)
     left = max(0, cols[0] * step - pad_w)
-    bottom = min(h, (rows[-1] + 1) * step + pad_h)
-    right = min(w, (cols[-1] + 1) * step + pad_w)
+    # the block-mean thumbnail drops a remainder (< step pixels): a component touching its edge reaches the border
+    bottom = h if rows[-1] == thumb.shape[0] - 1 else min(h, (rows[-1] + 1) * step + pad_h)
+    right = w if cols[-1] == thumb.shape[1] - 1 else min(w, (cols[-1] + 1) * step + pad_w)
     return (int(top), int(left), int(bottom), int(right))
 
 
@@ -199,7 +223,7 @@ def breast_side(arr: np.ndarray) -> str:
         'L'
     """
     thumb, _ = _thumbnail(np.asarray(arr))
-    weights = np.clip(thumb - otsu_threshold(thumb), 0, None)
+    weights = np.clip(thumb - _background_threshold(thumb), 0, None)
     half = thumb.shape[1] // 2
     return "L" if weights[:, :half].sum() >= weights[:, thumb.shape[1] - half :].sum() else "R"
 

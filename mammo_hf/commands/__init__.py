@@ -20,6 +20,8 @@ def run_command(args: argparse.Namespace) -> int:
     from ..imaging.errors import MammoImageError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("openjpeg", "pydicom", "PIL", "urllib3", "httpx", "filelock"):  # per-tile/per-file INFO noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         code = args.func(args)
     except (CommandError, MammoImageError, FileNotFoundError, NotADirectoryError) as err:
