@@ -260,7 +260,11 @@ def _voi_lut_item(center: float, width: float, bits_stored: int, function: str |
     # the element is written as US when `first` >= 0.
     # Explicit VRs: both elements have ambiguous dictionary VRs ("US or SS", "US or OW").
     item.add_new("LUTDescriptor", "US", [n, first, 16])
-    item.add_new("LUTData", "US", np.round(y).astype(np.uint16).tolist())
+    lut = np.round(y).astype("<u2")
+    if n <= 32767:
+        item.add_new("LUTData", "US", lut.tolist())
+    else:  # a US element is limited to 64 KiB in explicit VR; long LUTs go as OW bytes (both allowed, C.11.2.1.3)
+        item.add_new("LUTData", "OW", lut.tobytes())
     item.LUTExplanation = f"SYNTHETIC {function or 'LINEAR'} C{center:g} W{width:g}"
     return item
 
