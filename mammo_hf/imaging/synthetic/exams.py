@@ -7,6 +7,16 @@ nothing and BI-RADS 1. Density is per patient (A 10%, B 40%, C 40%, D 10%, the u
 
 Identifiers: `labels.csv` carries anonymised synthetic ids (`SYN00001`); the DICOM headers carry fake PHI
 (`fake_phi(i)`, all containing `PHI_MARKERS`) that must never reach any output of the package.
+
+Writing a dataset-specific raw layout (another folder structure, other tags) reuses the same pieces:
+
+>>> exam = sample_exams(1, seed=0)[0]
+>>> profile = profile_for(exam)
+>>> for breast, view in exam.views():  # doctest: +SKIP
+...     px = render_view(breast, view, shape=(1024, 832), bits_stored=profile.bits_stored, seed=exam.seed)
+...     write_dicom(f"raw/{exam.patient_id}/{breast.laterality}{view}.dcm", px, laterality=breast.laterality,
+...                 view=view, phi=fake_phi(exam.patient_index), extra_tags={"SeriesDescription": view},
+...                 **profile.dicom_kwargs(px))
 """
 
 from __future__ import annotations
