@@ -20,10 +20,11 @@ Design choices, all recorded in `MammoImage.steps` so train/inference mismatches
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -357,6 +358,10 @@ def decode_stored_values(ds: Any, *, name: str | None = None) -> np.ndarray:
     from pydicom.uid import UID
 
     uid = UID(tsyntax or "1.2.840.10008.1.2.1")
+    if not uid.is_transfer_syntax or uid.is_private:
+        raise UnsupportedImageError(
+            f"unknown or private transfer syntax UID {str(uid)[:64]!r}", path=name, reason="bad_header"
+        )
     try:
         elem = ds["PixelData"]
         raw = elem.value
@@ -442,7 +447,9 @@ def _pydicom_pixel_array(ds: Any, name: str | None) -> np.ndarray:
             arr = ds.pixel_array
     except MammoImageError:
         raise
-    except Exception as err:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # Rust decoders (pylibjpeg-rle) raise pyo3 PanicException, a BaseException
         raise CorruptImageError(
             f"the pixel data could not be decoded ({type(err).__name__}: {str(err)[:200]})",
             path=name,
@@ -703,6 +710,25 @@ def _transform(
 # --------------------------------------------------------------------------------------------------------------
 # Public reader
 # --------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet_pydicom() -> Iterator[None]:
+    """Silence pydicom's value-validation warnings/log lines for the duration of a read.
+
+    They quote element values (`Invalid value for VR PN: 'DOE^JANE'`), i.e. potential PHI, and come from lazy value
+    conversion at any point of the read, not only from `dcmread`.
+    """
+    from pydicom import config
+
+    previous = config.settings.reading_validation_mode
+    config.settings.reading_validation_mode = config.IGNORE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        config.settings.reading_validation_mode = previous
+
+
 def _dcmread(source: Any, *, name: str | None, force: bool):
     pydicom = _pydicom()
     from pydicom.errors import InvalidDicomError
@@ -772,10 +798,15 @@ def read_dicom(
     elif isinstance(source, (str, os.PathLike)):
         name = name or str(source)
         source = Path(source)
+    with _quiet_pydicom():
+        return _read_dicom(source, voi, output, invert_monochrome1, window_index, force, name)
+
+
+def _read_dicom(source, voi, output, invert_monochrome1, window_index, force, name) -> MammoImage:
     ds = _dcmread(source, name=name, force=force)
-    meta = dicom_metadata(ds)
-    stored = decode_stored_values(ds, name=name)
     try:
+        meta = dicom_metadata(ds)
+        stored = decode_stored_values(ds, name=name)
         photometric = meta["photometric"] or "MONOCHROME2"
         invert = invert_monochrome1 and photometric == "MONOCHROME1"
         pixels, steps = _transform(
@@ -783,9 +814,11 @@ def read_dicom(
         )
     except MammoImageError:
         raise
-    except Exception as err:  # anything a malformed LUT/tag can still throw from pydicom/numpy
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # anything a malformed header/LUT can still throw from pydicom/numpy/plugins
         raise CorruptImageError(
-            f"could not apply the DICOM value transforms ({type(err).__name__})", path=name, reason="bad_header"
+            f"could not interpret the DICOM header ({type(err).__name__})", path=name, reason="bad_header"
         ) from err
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
     decode_step = "decode:dicom" + (f"({syntax.name})" if syntax is not None and getattr(syntax, "name", "") else "")
