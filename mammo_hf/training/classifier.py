@@ -40,7 +40,10 @@ def train_classifier(
         output_dir: Trainer output directory (checkpoints, logs).
         eval_dataset: Optional dataset evaluated at the end of each epoch.
         label_column: Integer class column.
-        num_train_epochs, learning_rate, batch_size, seed: The usual `TrainingArguments`.
+        num_train_epochs: Epochs (`TrainingArguments.num_train_epochs`).
+        learning_rate: Peak learning rate.
+        batch_size: Per-device train and eval batch size.
+        seed: Seed of the Trainer (shuffling, init of new heads).
         report_to: Trainer integrations (default none: offline).
         **training_args: Any other `TrainingArguments` field.
 
