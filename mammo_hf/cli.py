@@ -17,6 +17,8 @@ COMMANDS: list[str] = [
     "quickstart",
     "synth",
     "preprocess",
+    "build",
+    "push-dataset",
     "evaluate",
     "compare",
 ]

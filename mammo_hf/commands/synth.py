@@ -82,6 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Probability that any other breast has a benign finding, 0..1 (default 0.2).",
     )
     p.add_argument("--quiet", action="store_true", help="No progress bar.")
+    p.add_argument(
+        "--layout",
+        default=None,
+        help="Write a raw download in the layout of a dataset builder (rsna, vindr_mammo, cbis_ddsm, cmmd, inbreast, "
+        "kau_bcmd, mammosightr, atlas, pooled) instead of plain exams; --size and --seed apply.",
+    )
     p.set_defaults(func=run)
 
 
@@ -90,6 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.patients < 1:
         raise CommandError(f"--patients must be >= 1, got {args.patients}")
+    if args.layout:
+        from ..imaging.synthetic.layouts import write_layout
+
+        try:
+            res = write_layout(args.layout, args.out, patients=args.patients, image_size=args.size, seed=args.seed)
+        except ValueError as err:
+            raise CommandError(str(err)) from None
+        print(f"wrote a synthetic {res.layout} download to {res.path}: {res.expected['pairs']} CC+MLO breasts, "
+              f"{res.expected['single_view']} single-view breasts")
+        return 0
     manifest = generate_exams(
         args.out,
         num_patients=args.patients,
