@@ -608,19 +608,22 @@ def _group_index(groups: Any, n: int) -> tuple[np.ndarray, int]:
     return idx.ravel(), int(idx.max()) + 1
 
 
-def patient_bootstrap_weights(groups: Any, n_resamples: int, seed: int = 0, chunk_size: int | None = None) -> Any:
+def patient_bootstrap_weights(
+    groups: Any, n_resamples: int, seed: int = 0, chunk_size: int | None = None, n_rows: int | None = None
+) -> Any:
     """Yield `(chunk, n_rows)` weight matrices: row multiplicities for resamples of patients with replacement.
 
     Drawing `n_patients` patients with replacement is a multinomial draw of per-patient counts; a row's weight is
     its patient's count, so all breasts/views of one patient enter or leave a resample together. Chunks keep the
     memory at about 4M floats whatever the dataset size; the sequence is a deterministic function of `seed`.
+    `n_rows`, when given, is checked against the length of `groups` (one patient id per row).
 
     Example:
         >>> w = next(patient_bootstrap_weights(["a", "a", "b"], n_resamples=3, seed=0))
         >>> w.shape, bool((w[:, 0] == w[:, 1]).all()), w[:, 1:].sum(axis=1).tolist() == [2, 2, 2]
         ((3, 3), True, True)
     """
-    idx, n_groups = _group_index(groups, len(np.asarray(groups)))
+    idx, n_groups = _group_index(groups, len(np.asarray(groups)) if n_rows is None else n_rows)
     rng = np.random.default_rng(seed)
     chunk_size = chunk_size or max(1, min(n_resamples, 4_000_000 // max(1, idx.size)))
     pvals = np.full(n_groups, 1.0 / n_groups)
@@ -753,7 +756,7 @@ def bootstrap_binary_metrics(
     point = binary_metrics(y, s, t, specificities=specificities, sensitivities=sensitivities, n_bins=n_bins)
     probs = bool(s.min() >= 0.0 and s.max() <= 1.0)
     chunks: dict[str, list[np.ndarray]] = {}
-    for W in patient_bootstrap_weights(groups, n_resamples, seed):
+    for W in patient_bootstrap_weights(groups, n_resamples, seed, n_rows=y.size):
         for k, v in _weighted_binary_metrics(y, s, W, t, specificities, sensitivities, n_bins, probs).items():
             chunks.setdefault(k, []).append(v)
     return {k: _interval(point[k], np.concatenate(v), confidence) for k, v in chunks.items() if k in point}
@@ -802,7 +805,7 @@ def bootstrap_metric(
     values = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for W in patient_bootstrap_weights(groups, n_resamples, seed):
+        for W in patient_bootstrap_weights(groups, n_resamples, seed, n_rows=len(y)):
             for w in W:
                 try:
                     values.append(float(metric(y, y_score, sample_weight=w)))
@@ -835,7 +838,7 @@ def bootstrap_multiclass_metrics(
     samples: dict[str, list[float]] = {k: [] for k in point}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for W in patient_bootstrap_weights(groups, n_resamples, seed):
+        for W in patient_bootstrap_weights(groups, n_resamples, seed, n_rows=y.size):
             for w in W:
                 m = multiclass_metrics(y, p, class_names, sample_weight=w)
                 for k in samples:

@@ -15,11 +15,12 @@ __all__ = ["PAPER_RESULTS", "PaperResult", "Source", "paper_results"]
 
 @dataclass(frozen=True)
 class Source:
-    """A citation with a URL."""
+    """A citation with a URL, and what its numbers measure (`scope`) as far as the source says."""
 
     key: str
     citation: str
     url: str
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ ABDIKENOV_VLM_2025 = Source(
         "Views Using Vision-Language Models. J. Clin. Med. Kazakhstan 22(6):89-95, 2025 (abstract)"
     ),
     url="https://www.clinmedkaz.org/article/classification-of-combined-mlo-and-cc-mammographic-views-using-vision-language-models-17449",
+    scope="Six public datasets, one CC|MLO concatenated image per breast; label definition not in the abstract.",
 )
 ABDIKENOV_MULTIVIEW_2025 = Source(
     key="abdikenov2025multiview",
@@ -55,15 +57,15 @@ ABDIKENOV_MULTIVIEW_2025 = Source(
         "(abstract)"
     ),
     url="https://www.mdpi.com/2313-433X/11/8/247/htm",
+    scope="Six datasets (two held out for testing); the abstract does not say which test set each AUC is from.",
 )
 MAM_CLIP = Source(
     key="mamclip",
     citation="MAM-CLIP: Vision-Language Pretraining on Mammography Atlases for BI-RADS Classification (abstract)",
     url="https://github.com/igulluk/MAM-CLIP",
+    scope="BI-RADS fine-tuning on EMBED and TEKNOFEST after pretraining on 2,313 atlas image-caption pairs.",
 )
 
-_P1 = "Six public datasets, CC|MLO concatenated image per breast; label definition not stated in the abstract."
-_P2 = "Six datasets (two held out); the abstract does not say which test set each AUC is from."
 
 PAPER_RESULTS: tuple[PaperResult, ...] = (
     PaperResult(
@@ -71,16 +73,23 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "supervised",
         {"f1": 0.5810},
         ABDIKENOV_VLM_2025,
-        note=f"CNN baseline, best F1 overall. {_P1}",
+        note="CNN baseline, best F1 overall.",
         tags=("seed",),
     ),
-    PaperResult("MammoCLIP", "LP", {"f1": 0.4755, "roc_auc": 0.6906}, ABDIKENOV_VLM_2025, note=_P1, tags=("seed",)),
+    PaperResult(
+        "MammoCLIP",
+        "LP",
+        {"f1": 0.4755, "roc_auc": 0.6906},
+        ABDIKENOV_VLM_2025,
+        note="Best VLM; domain-specific pretraining.",
+        tags=("seed",),
+    ),
     PaperResult(
         "SmolVLM (quantized, Idefics3)",
         "SFT",
         {"f1": 0.5101, "roc_auc": 0.6304},
         ABDIKENOV_VLM_2025,
-        note=f"'Balanced performance under full fine-tuning'. {_P1}",
+        note="'Balanced performance under full fine-tuning'.",
         tags=("seed",),
     ),
     PaperResult(
@@ -91,10 +100,10 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         note="No figures in the abstract; general VLMs 'struggled with recall despite high precision'.",
         tags=("seed",),
     ),
-    PaperResult("VGG19", "MDV", {"roc_auc": 0.9051}, ABDIKENOV_MULTIVIEW_2025, note=_P2, tags=("sibling",)),
-    PaperResult("DenseNet", "MDV", {"roc_auc": 0.7960}, ABDIKENOV_MULTIVIEW_2025, note=_P2, tags=("sibling",)),
-    PaperResult("DenseNet", "DBE", {"roc_auc": 0.8033}, ABDIKENOV_MULTIVIEW_2025, note=_P2, tags=("sibling",)),
-    PaperResult("ResNet50", "DBE", {"roc_auc": 0.8042}, ABDIKENOV_MULTIVIEW_2025, note=_P2, tags=("sibling",)),
+    PaperResult("VGG19", "MDV", {"roc_auc": 0.9051}, ABDIKENOV_MULTIVIEW_2025, tags=("sibling",)),
+    PaperResult("DenseNet", "MDV", {"roc_auc": 0.7960}, ABDIKENOV_MULTIVIEW_2025, tags=("sibling",)),
+    PaperResult("DenseNet", "DBE", {"roc_auc": 0.8033}, ABDIKENOV_MULTIVIEW_2025, tags=("sibling",)),
+    PaperResult("ResNet50", "DBE", {"roc_auc": 0.8042}, ABDIKENOV_MULTIVIEW_2025, tags=("sibling",)),
     PaperResult(
         "MAM-CLIP (ConvNeXt)",
         "atlas pretraining + fine-tune, 1K labels",

@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 _OURS = "#1f77b4"
+_TITLES = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "f1": "F1", "pf1": "pF1", "precision": "Precision",
+           "recall": "Recall", "specificity": "Specificity", "macro_f1": "Macro-F1"}  # fmt: skip
 _PAPER = "#d62728"
 
 
@@ -219,7 +221,7 @@ def plot_comparison(
                 ax.plot([lo, hi], [y, y], c=_OURS, lw=2)
             ax.plot([value], [y], "D" if paper else "o", c=_PAPER if paper else _OURS, mfc="white" if paper else None)
             ax.annotate(f"{value:.3f}", (value, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=7)
-        ax.set(xlim=(0, 1), title=metric.replace("_", "-").upper() if metric == "roc_auc" else metric)
+        ax.set(xlim=(0, 1), title=_TITLES.get(metric, metric))
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(ys)
     axes[0].set_yticklabels([str(r.get("label", "")) for r in rows], fontsize=8)

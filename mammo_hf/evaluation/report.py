@@ -440,7 +440,7 @@ def metrics_to_eval_results(
         task_type: Hub task id.
         task_name: Human-readable task name (default: the run's task, e.g. "malignancy (breast level)").
         metric_keys: Which metrics to export (default: the main screening metrics of the task kind).
-        source_name: Where the numbers come from (e.g. "mammo-hf evaluate").
+        source_name: Where the numbers come from (e.g. "mammo-hf evaluate"); requires `source_url`.
         source_url: Link for `source_name`.
 
     Returns:
@@ -455,6 +455,8 @@ def metrics_to_eval_results(
     """
     from huggingface_hub import EvalResult
 
+    if source_name is not None and source_url is None:
+        raise ValueError("source_name needs a source_url too (huggingface_hub's EvalResult rule)")
     data = load_metrics(metrics) if isinstance(metrics, (str, Path)) else metrics
     kind = data.get("kind", "binary")
     level = data.get("level", "breast")
@@ -566,6 +568,7 @@ def comparison_rows(
                 "source": pr.source.key,
                 "note": pr.note,
                 "citation": pr.source.citation,
+                "scope": pr.source.scope,
                 "url": pr.source.url,
             }
             for key in metrics:
@@ -616,6 +619,13 @@ def comparison_markdown(
         by_key = {r["source"]: r for r in rows if r.get("origin") == "paper"}
         for key, n in cites.items():
             lines.append(f"[{n}] {by_key[key]['citation']}. {by_key[key]['url']}")
+            if by_key[key].get("scope"):
+                lines.append(f"    - {by_key[key]['scope']}")
+            seen: list[str] = []
+            for r in rows:  # the caveats that come with the published numbers, once per source
+                if r.get("origin") == "paper" and r["source"] == key and r.get("note") and r["note"] not in seen:
+                    seen.append(r["note"])
+                    lines.append(f"    - {r['model']} / {r['strategy']}: {r['note']}")
     if notes:
         lines.append("")
         lines.extend(notes)
