@@ -1,0 +1,90 @@
+# Copyright 2026 The mammo-hf developers. Licensed under the Apache License, Version 2.0.
+"""Mammo-CLIP processor: `MammoImageProcessor` (Mammo-CLIP preset) + a Bio_ClinicalBERT tokenizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers.feature_extraction_utils import BatchFeature
+from transformers.processing_utils import ProcessorMixin
+
+__all__ = ["MammoClipProcessor"]
+
+
+class MammoClipProcessor(ProcessorMixin):
+    r"""
+    Combines a `MammoImageProcessor` (use `MammoImageProcessor.from_preset("mammo_clip")`: 1520x912, per-image
+    min-max, scalar mean 0.3089279 / std 0.25053555408335154, gray replicated to 3 channels) and a BERT tokenizer
+    (Bio_ClinicalBERT vocabulary; its hub repo ships no `tokenizer_config.json`, so upstream ran it with the default
+    `do_lower_case=True`).
+
+    Text defaults follow the upstream evaluator: `padding="longest"`, `truncation=True`, `max_length=256`, right
+    padding (the model's `"eos"` pooling reads the last attended token). Pretraining used `padding="max_length"`;
+    pass `text_kwargs={"padding": "max_length"}` to reproduce it.
+
+    Args:
+        image_processor (`MammoImageProcessor`):
+            The dual-view image processor; `images` may be one image, a pair/dict `{"CC": ..., "MLO": ...}` or a
+            batch of those, and become `pixel_values` of shape `(batch_size, num_views, 3, height, width)`.
+        tokenizer (`BertTokenizer` or `BertTokenizerFast`):
+            The text tokenizer.
+
+    Example:
+    ```python
+    >>> import numpy as np
+    >>> from transformers import BertTokenizerFast
+    >>> from mammo_hf import MammoClipProcessor, MammoImageProcessor
+    >>> vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "no", "mass"])}
+    >>> processor = MammoClipProcessor(
+    ...     MammoImageProcessor.from_preset("mammo_clip", size={"height": 64, "width": 32}),
+    ...     BertTokenizerFast(vocab=vocab))
+    >>> image = np.random.default_rng(0).integers(0, 4096, (120, 80), dtype=np.uint16)
+    >>> batch = processor(images={"CC": image, "MLO": image}, text=["no mass"], return_tensors="pt")
+    >>> tuple(batch["pixel_values"].shape), batch["input_ids"].tolist()
+    ((1, 2, 3, 64, 32), [[2, 5, 6, 3]])
+    ```
+    """
+
+    text_kwargs = {"padding": "longest", "truncation": True, "max_length": 256}
+
+    def __init__(self, image_processor: Any = None, tokenizer: Any = None, **kwargs: Any) -> None:
+        super().__init__(image_processor, tokenizer, **kwargs)
+
+    def __call__(
+        self,
+        images: Any = None,
+        text: str | list[str] | None = None,
+        return_tensors: str | None = None,
+        images_kwargs: dict[str, Any] | None = None,
+        **text_kwargs: Any,
+    ) -> BatchFeature:
+        r"""
+        Args:
+            images: One image, a view pair (tuple or `{"CC": ..., "MLO": ...}`), or a batch of those (see
+                `MammoImageProcessor`).
+            text (`str` or `list[str]`, *optional*): Reports or prompts.
+            return_tensors (`str`, *optional*): `"pt"` or `"np"`.
+            images_kwargs (`dict`, *optional*): Per-call overrides for the image processor (e.g.
+                `{"return_geometry": True}` for heatmap mapping).
+            **text_kwargs: Tokenizer overrides (`padding`, `max_length`, ...).
+
+        Returns:
+            `BatchFeature` with `pixel_values` and/or `input_ids`, `attention_mask`, `token_type_ids`.
+        """
+        if images is None and text is None:
+            raise ValueError("MammoClipProcessor needs `images`, `text` or both")
+        data: dict[str, Any] = {}
+        if images is not None:
+            data.update(self.image_processor(images, return_tensors=return_tensors, **(images_kwargs or {})))
+        if text is not None:
+            options = {**self.text_kwargs, **text_kwargs}
+            data.update(self.tokenizer(text, return_tensors=return_tensors, **options))
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    @property
+    def model_input_names(self) -> list[str]:
+        names = list(getattr(self.tokenizer, "model_input_names", []))
+        return names + [n for n in getattr(self.image_processor, "model_input_names", []) if n not in names]
+
+
+MammoClipProcessor.register_for_auto_class("AutoProcessor")
