@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # Skips that are by design, not problems: reported in skipped.csv but not failures under `strict`.
 INFO_REASONS: frozenset[str] = frozenset(
-    {"extra_view_not_chosen", "view_not_used", "not_full_mammogram", "macos_resource_fork"}
+    {"extra_view_not_chosen", "view_not_used", "no_label_row", "macos_resource_fork"}
 )
 
 
