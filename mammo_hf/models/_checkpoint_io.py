@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import contextlib
+import hashlib
 import logging
 import os
 import pickle
@@ -34,6 +35,7 @@ import types
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,13 @@ __all__ = [
     "CheckpointKeyError",
     "VariantMismatchError",
     "OutputExistsError",
+    "ParityError",
+    "ConversionResult",
     "load_original_checkpoint",
+    "load_converted_state_dict",
+    "max_mean_abs_diff",
+    "sha256_file",
+    "save_converted",
     "to_plain_containers",
     "format_key_listing",
     "atomic_output_dir",
@@ -96,6 +104,10 @@ class VariantMismatchError(CheckpointError):
 
 class OutputExistsError(CheckpointError):
     """The output directory exists and is not empty (pass `--overwrite` to replace it)."""
+
+
+class ParityError(CheckpointError):
+    """`--verify` found a difference above tolerance between the converted model and the reference."""
 
 
 def format_key_listing(keys: Iterable[str], limit: int = 8) -> str:
@@ -524,3 +536,102 @@ def atomic_output_dir(output_dir: str | os.PathLike, *, overwrite: bool = False)
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True) if backup.is_dir() else backup.unlink()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared conversion steps (both converters)
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class ConversionResult:
+    """What a converter produced.
+
+    Args:
+        output_dir: the written `save_pretrained` folder.
+        variant: detected variant (`b2`, `b5`, `convnext_tiny`, ...).
+        kind: `"pretraining"` or `"classification"`.
+        registry_name: the registry entry the card was rendered from.
+        num_tensors: tensors written.
+        dropped_keys: upstream tensors deliberately not converted (e.g. the unused BERT pooler).
+        missing_keys: model tensors left at their initial values (only with `allow_partial=True`).
+        parity: parity figures (empty unless verified).
+        warnings: things the user must know (e.g. the parity reference package is missing).
+        repo_url: the Hub commit URL when pushed.
+    """
+
+    output_dir: Path
+    variant: str
+    kind: str
+    registry_name: str
+    num_tensors: int
+    dropped_keys: list[str] = field(default_factory=list)
+    missing_keys: list[str] = field(default_factory=list)
+    parity: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repo_url: str | None = None
+
+
+def load_converted_state_dict(model: Any, converted: dict[str, Any], *, allow_partial: bool = False) -> list[str]:
+    """Copy `converted` into `model`, refusing unknown tensors always and missing ones unless `allow_partial`.
+
+    Returns:
+        The model keys that were missing (empty unless `allow_partial`).
+
+    Raises:
+        CheckpointKeyError: with the listing of missing/unexpected keys or the shape mismatch.
+    """
+    expected = model.state_dict()
+    unexpected = sorted(set(converted) - set(expected))
+    missing = sorted(set(expected) - set(converted))
+    if unexpected:
+        raise CheckpointKeyError(
+            f"{len(unexpected)} converted tensors have no place in {type(model).__name__}: "
+            f"{format_key_listing(unexpected)}; the checkpoint is not of this model"
+        )
+    if missing and not allow_partial:
+        raise CheckpointKeyError(
+            f"the checkpoint lacks {len(missing)} tensors of {type(model).__name__}: {format_key_listing(missing)}; "
+            "pass --allow-partial to keep them randomly initialised (the card will say so)"
+        )
+    bad = [
+        f"{k} {tuple(v.shape)} vs {tuple(expected[k].shape)}"
+        for k, v in converted.items()
+        if tuple(v.shape) != tuple(expected[k].shape)
+    ]
+    if bad:
+        raise CheckpointKeyError(f"shape mismatch for {len(bad)} tensors: {format_key_listing(bad, limit=4)}")
+    model.load_state_dict(converted, strict=False)
+    return missing
+
+
+def max_mean_abs_diff(a: Any, b: Any) -> tuple[float, float]:
+    """`(max |a - b|, mean |a - b|)` in float64.
+
+    >>> import torch
+    >>> max_mean_abs_diff(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.5]))
+    (0.5, 0.25)
+    """
+    diff = (a.detach().double() - b.detach().double()).abs()
+    return float(diff.max()), float(diff.mean())
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 22) -> str:
+    """Hex SHA-256 of a file, read in 4 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_converted(
+    model: Any, processor: Any, card: Any, output_dir: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
+    """Write `save_pretrained` weights (safetensors) + config, the processor and README.md, atomically."""
+    output_dir = Path(output_dir)
+    with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        processor.save_pretrained(tmp)
+        card.save(tmp / "README.md")
+        if not any(tmp.glob("*.safetensors")):
+            raise CheckpointError(f"save_pretrained wrote no safetensors file in {tmp}")
+    return output_dir
