@@ -40,6 +40,10 @@ _LAZY_EXPORTS: dict[str, str] = {
     "MamClipProcessor": "mammo_hf.models.mam_clip.processing_mam_clip",
     "MammoEfficientNetConfig": "mammo_hf.models.mammo_efficientnet.configuration_mammo_efficientnet",
     "MammoEfficientNetForImageClassification": "mammo_hf.models.mammo_efficientnet.modeling_mammo_efficientnet",
+    # evaluation
+    "PredictionTable": "mammo_hf.evaluation",
+    "evaluate_predictions": "mammo_hf.evaluation",
+    "metrics_to_eval_results": "mammo_hf.evaluation",
 }
 
 __all__ = ["__version__", *_LAZY_EXPORTS]
