@@ -199,3 +199,11 @@ def test_bad_inputs_give_clear_errors_or_documented_nan():
         ci = M.bootstrap_binary_metrics([1, 1, 1], [0.2, 0.7, 0.9], ["a", "b", "c"], n_resamples=20)
     assert math.isnan(ci["roc_auc"].value) and ci["roc_auc"].n_valid == 0
     assert ci["roc_auc"].to_dict()["lower"] is None  # NaN -> null in metrics.json
+
+
+def test_best_pf1_is_the_best_binarised_pfbeta():
+    rng = np.random.default_rng(6)
+    y = (rng.random(120) < 0.3).astype(int)
+    s = rng.random(120).round(2)
+    brute = max(M.pfbeta(y, (s >= t).astype(float)) for t in np.unique(s))
+    assert M.binary_metrics(y, s)["best_pf1"] == pytest.approx(brute)
