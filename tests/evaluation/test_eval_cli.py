@@ -22,13 +22,13 @@ def _cli(argv: list[str]) -> int:
 
 
 def test_commands_are_listed_and_help_documents_every_option(capsys):
-    from mammo_hf.cli import COMMANDS
+    from mammo_hf.cli import COMMANDS, main
 
     assert "evaluate" in COMMANDS and "compare" in COMMANDS
     for name, must in (("evaluate", ["--model", "--dataset", "--bootstrap", "--threshold", "--predictions"]),
                        ("compare", ["--output-dir", "--no-paper", "--metrics"])):  # fmt: skip
         with pytest.raises(SystemExit) as exit_info:
-            _cli([name, "--help"])
+            main([name, "--help"])  # through the real `mammo-hf` dispatcher
         assert exit_info.value.code == 0
         text = capsys.readouterr().out
         assert all(opt in text for opt in must), name
