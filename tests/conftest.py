@@ -141,3 +141,68 @@ def synthetic_exam_dir(tmp_path_factory):
     return generate_exams(
         root, num_patients=3, seed=0, image_size=(256, 208), formats="both", cancer_rate=0.34, progress=False
     )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tiny model configs (owner: mammo_hf.models) — seconds-fast, offline, deterministic
+# ----------------------------------------------------------------------------------------------------------------
+TINY_BERT = dict(vocab_size=99, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37)
+TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (
+    "no mass suspicious calcification malignancy fatty dense glandular - bi rads 1 2 3 4 5 : negative benign "
+    "finding probably abnormality highly suggestive of the breasts are almost entirely there scattered areas "
+    "fibroglandular density heterogeneously extremely malignant spiculated left right breast"
+).split()
+
+
+def tiny_mammo_clip_config(**overrides):
+    """Mammo-CLIP with a 7-block EfficientNet (width/depth 0.1, hidden 128) and a 1-layer BERT; input ~64x32."""
+    from mammo_hf import MammoClipConfig
+
+    kwargs = dict(
+        vision_config=dict(
+            width_coefficient=0.1, depth_coefficient=0.1, hidden_dim=128, depthwise_padding=[3], dropout_rate=0.1
+        ),
+        text_config=dict(TINY_BERT),
+        projection_dim=16,
+        num_labels=3,
+    )
+    kwargs.update(overrides)
+    return MammoClipConfig(**kwargs)
+
+
+def tiny_mam_clip_config(**overrides):
+    """MAM-CLIP with a 2-stage ConvNeXt (8/16 channels) and a 1-layer BERT (hidden 16); input ~64x48."""
+    from mammo_hf import MamClipConfig
+
+    kwargs = dict(
+        vision_config=dict(depths=[1, 1], hidden_sizes=[8, 16], num_stages=2, layer_norm_eps=1e-6),
+        text_config=dict(TINY_BERT, hidden_size=16, intermediate_size=32),
+        projection_dim=16,
+        fusion_num_heads=2,
+        mlm_vocab_size=TINY_BERT["vocab_size"],
+        num_labels=5,
+    )
+    kwargs.update(overrides)
+    return MamClipConfig(**kwargs)
+
+
+def tiny_mammo_efficientnet_config(**overrides):
+    """The CNN baseline on timm's `test_efficientnet` (a few k parameters)."""
+    from mammo_hf import MammoEfficientNetConfig
+
+    kwargs = dict(backbone="test_efficientnet", num_labels=2)
+    kwargs.update(overrides)
+    return MammoEfficientNetConfig(**kwargs)
+
+
+def tiny_bert_tokenizer(do_lower_case: bool = True):
+    """A BertTokenizerFast over TINY_VOCAB, built in memory (no files, no Hub)."""
+    from transformers import BertTokenizerFast
+
+    return BertTokenizerFast(vocab={t: i for i, t in enumerate(TINY_VOCAB)}, do_lower_case=do_lower_case)
+
+
+def tiny_pixel_values(batch: int = 2, views: int = 2, height: int = 64, width: int = 32, seed: int = 0):
+    import torch
+
+    return torch.randn(batch, views, 3, height, width, generator=torch.Generator().manual_seed(seed))
