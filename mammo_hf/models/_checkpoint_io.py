@@ -56,6 +56,7 @@ __all__ = [
     "max_mean_abs_diff",
     "sha256_file",
     "save_converted",
+    "print_conversion_report",
     "to_plain_containers",
     "format_key_listing",
     "atomic_output_dir",
@@ -635,3 +636,25 @@ def save_converted(
         if not any(tmp.glob("*.safetensors")):
             raise CheckpointError(f"save_pretrained wrote no safetensors file in {tmp}")
     return output_dir
+
+
+def print_conversion_report(result: ConversionResult) -> None:
+    """Print the conversion summary and the parity table (shared by both converters)."""
+    print(
+        f"converted {result.registry_name} ({result.kind}, {result.variant}): {result.num_tensors} tensors -> "
+        f"{result.output_dir}"
+    )
+    if result.dropped_keys:
+        print(
+            f"dropped {len(result.dropped_keys)} unused upstream tensors: {format_key_listing(result.dropped_keys, 3)}"
+        )
+    for warning in result.warnings:
+        print(f"WARNING {warning}")
+    if result.missing_keys:
+        print(f"WARNING partial: {len(result.missing_keys)} tensors left initialised")
+    for p in result.parity:
+        print(
+            f"parity {p.name:<42} vs {p.reference:<28} max abs diff {p.max_abs_diff:.3e}  mean {p.mean_abs_diff:.3e}"
+        )
+    if result.repo_url:
+        print(f"pushed: {result.repo_url}")

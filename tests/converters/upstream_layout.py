@@ -177,3 +177,101 @@ def write_mammo_clip_downstream(
     sd["classifier.classification_head.bias"] = torch.randn(n_class, generator=gen)
     torch.save({"model": sd, "predictions": np.zeros((5, n_class)), "epoch": 3, "auroc": np.float64(0.71)}, path)
     return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MAM-CLIP (igulluk/MAM-CLIP): timm ConvNeXt + PubMedBERT-shaped BERT + OpenCLIP fusion block
+# ---------------------------------------------------------------------------------------------------------------
+TINY_PUBMEDBERT = dict(
+    vocab_size=99, hidden_size=768, num_hidden_layers=1, num_attention_heads=12, intermediate_size=64
+)
+
+
+def reference_convnext(variant: str = "convnext_tiny", seed: int = 0) -> nn.Module:
+    import timm
+
+    torch.manual_seed(seed)
+    model = timm.create_model(variant, pretrained=False)
+    model.head.fc = nn.Linear(768, 768)  # upstream VLModel replaces the classifier with the 768-d embedding head
+    with torch.no_grad():  # non-zero layer scale (timm inits gamma to 1e-6) so every block contributes
+        for name, p in model.named_parameters():
+            if name.endswith("gamma"):
+                p.uniform_(0.1, 0.5)
+    return model.eval()
+
+
+def mam_clip_vlmodel_state(variant: str = "convnext_tiny", seed: int = 0, mlm_vocab: int = 120) -> OrderedDict:
+    """`lightningModel.state_dict()` of upstream `VLModel` (keys prefixed `VLModel.`; upstream.md §3.4)."""
+    vision = reference_convnext(variant, seed)
+    bert = reference_bert(seed, **TINY_PUBMEDBERT)
+    gen = torch.Generator().manual_seed(seed + 5)
+    sd = OrderedDict()
+    for k, v in vision.state_dict().items():
+        sd[f"VLModel.vision_encoder.{k}"] = v.clone()
+    for k, v in bert.state_dict().items():
+        sd[f"VLModel.text_encoder.{k}"] = v.clone()
+    width = 768
+    sd["VLModel.text_projection"] = torch.randn(width, width, generator=gen) * width**-0.5
+    sd["VLModel.mlm_projection"] = torch.randn(width, mlm_vocab, generator=gen) * width**-0.5
+    sd["VLModel.logit_scale"] = torch.tensor(2.6592600)
+    sd["VLModel.img_special_token"] = torch.randn(1, 1, width, generator=gen) * 0.02
+    sd["VLModel.positional_embedding"] = torch.randn(100, width, generator=gen) * 0.01
+    sd["VLModel.ln_final.weight"] = torch.ones(width)
+    sd["VLModel.ln_final.bias"] = torch.zeros(width)
+    block = {
+        "attn.in_proj_weight": (3 * width, width),
+        "attn.in_proj_bias": (3 * width,),
+        "attn.out_proj.weight": (width, width),
+        "attn.out_proj.bias": (width,),
+        "ln_1.weight": (width,),
+        "ln_1.bias": (width,),
+        "mlp.c_fc.weight": (4 * width, width),
+        "mlp.c_fc.bias": (4 * width,),
+        "mlp.c_proj.weight": (width, 4 * width),
+        "mlp.c_proj.bias": (width,),
+        "ln_2.weight": (width,),
+        "ln_2.bias": (width,),
+    }
+    for k, shape in block.items():
+        sd[f"VLModel.fusion_module.resblocks.0.{k}"] = torch.randn(*shape, generator=gen) * 0.02
+    return sd
+
+
+def write_mam_clip_ckpt(path: Path, variant: str = "convnext_tiny", seed: int = 0) -> Path:
+    """A Lightning 2.1 `.ckpt`: `state_dict` + omegaconf `hyper_parameters` + trainer state."""
+    sd = mam_clip_vlmodel_state(variant, seed)
+    with fake_omegaconf() as node:
+        cfg = node(
+            "DictConfig",
+            _metadata=node("ContainerMetadata"),
+            _content={"vision_model": node("DictConfig", _content={"name": node("AnyNode", _val=variant)})},
+        )
+        torch.save(
+            {
+                "epoch": 74,
+                "global_step": 1234,
+                "pytorch-lightning_version": "2.1.0",
+                "state_dict": sd,
+                "loops": {"fit_loop": {"state_dict": {}}},
+                "callbacks": {"ModelCheckpoint{'monitor': 'valid_loss'}": {"best_model_score": torch.tensor(0.5)}},
+                "optimizer_states": [{"state": {}, "param_groups": [{"lr": 1e-4}]}],
+                "lr_schedulers": [],
+                "hparams_name": "cfg",
+                "hyper_parameters": {"cfg": cfg},
+            },
+            path,
+        )
+    return path
+
+
+def write_mam_clip_finetuned(path: Path, variant: str = "convnext_tiny", seed: int = 0) -> Path:
+    """A fine-tuned `.pth`: plain timm state dict + `birads_layer.0` (5) + `density_layer.0` (4)."""
+    vision = reference_convnext(variant, seed + 11)
+    sd = OrderedDict((k, v.clone()) for k, v in vision.state_dict().items())
+    gen = torch.Generator().manual_seed(seed + 13)
+    sd["birads_layer.0.weight"] = torch.randn(5, 768, generator=gen) * 768**-0.5
+    sd["birads_layer.0.bias"] = torch.randn(5, generator=gen) * 0.1
+    sd["density_layer.0.weight"] = torch.randn(4, 768, generator=gen) * 768**-0.5
+    sd["density_layer.0.bias"] = torch.randn(4, generator=gen) * 0.1
+    torch.save(sd, path)
+    return path

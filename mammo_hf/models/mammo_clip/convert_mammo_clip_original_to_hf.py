@@ -42,6 +42,7 @@ from .._checkpoint_io import (
     load_converted_state_dict,
     load_original_checkpoint,
     max_mean_abs_diff,
+    print_conversion_report,
     save_converted,
     sha256_file,
 )
@@ -684,30 +685,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "argv", None)
         else None,
     )
-    print_report(result)
+    print_conversion_report(result)
     return 0
-
-
-def print_report(result: ConversionResult) -> None:
-    """Print the conversion summary and the parity table (shared by both converters)."""
-    print(
-        f"converted {result.registry_name} ({result.kind}, {result.variant}): {result.num_tensors} tensors -> "
-        f"{result.output_dir}"
-    )
-    if result.dropped_keys:
-        print(
-            f"dropped {len(result.dropped_keys)} unused upstream tensors: {format_key_listing(result.dropped_keys, 3)}"
-        )
-    for warning in result.warnings:
-        print(f"WARNING {warning}")
-    if result.missing_keys:
-        print(f"WARNING partial: {len(result.missing_keys)} tensors left initialised")
-    for p in result.parity:
-        print(
-            f"parity {p.name:<42} vs {p.reference:<28} max abs diff {p.max_abs_diff:.3e}  mean {p.mean_abs_diff:.3e}"
-        )
-    if result.repo_url:
-        print(f"pushed: {result.repo_url}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
