@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "push-dataset",
     "evaluate",
     "compare",
+    "convert",
 ]
 
 
