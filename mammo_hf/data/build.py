@@ -543,7 +543,8 @@ def _assemble_tables(builder, raw, out, work, scan, results, config, command, t0
         saved[table] = dd
     if "default" not in saved:
         raise BuildError(
-            f"{builder.info.full_name}: no breast has a usable CC and MLO pair ({sum(rows.get('single_view', {}).values())} "
+            f"{builder.info.full_name}: no breast has a usable CC and MLO pair "
+            f"({sum(rows.get('single_view', {}).values())} "
             f"single-view breasts, {len(skips)} skipped files); see {work / 'staging'}"
         )
     skips.sort(key=lambda s: (s.file, s.reason))

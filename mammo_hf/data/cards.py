@@ -32,6 +32,9 @@ _COLUMN_DOCS = {
 }
 
 
+_NO_REDIST = "**no** (push only to a private repo)"
+
+
 def card_metadata(info: Any, n_rows: int) -> dict[str, Any]:
     """YAML front matter of the card (Hub dataset card metadata)."""
     size = (
@@ -62,7 +65,8 @@ def render_dataset_card(builder: Any, report: Any, dataset_dict: Any) -> str:
     Example:
         >>> from mammo_hf.data.builders import get_builder
         >>> from mammo_hf.data.build import BuildReport
-        >>> card = render_dataset_card(get_builder("cmmd"), BuildReport(builder="cmmd", command="mammo-hf build cmmd"), {})
+        >>> report = BuildReport(builder="cmmd", command="mammo-hf build cmmd")
+        >>> card = render_dataset_card(get_builder("cmmd"), report, {})
         >>> "cc-by-4.0" in card and "mammo-hf build cmmd" in card
         True
     """
@@ -90,7 +94,7 @@ def render_dataset_card(builder: Any, report: Any, dataset_dict: Any) -> str:
         "|---|---|",
         f"| Dataset | {info.full_name} |",
         f"| Licence | `{info.licence}`: {info.licence_note} |",
-        f"| Public redistribution allowed | {'yes' if info.redistributable else '**no** (push only to a private repo)'} |",
+        f"| Public redistribution allowed | {'yes' if info.redistributable else _NO_REDIST} |",
         f"| Access | {info.access} |",
         f"| Homepage | {info.homepage} |",
         f"| Raw layout read | {info.expected_layout} |",

@@ -97,7 +97,8 @@ def breast_features() -> Any:
         >>> feats = breast_features()
         >>> feats["birads"].names[4], feats["density"].names
         ('4', ['A', 'B', 'C', 'D'])
-        >>> feats.encode_example({"birads": "4", "density": "C"} | {k: None for k in feats if k not in ("birads", "density")})["birads"]
+        >>> row = dict.fromkeys(feats) | {"birads": "4", "density": "C"}
+        >>> feats.encode_example(row)["birads"]
         4
     """
     from datasets import ClassLabel, Features, Image, List, Value

@@ -300,7 +300,7 @@ def apply_label_policy(dataset: Any, policy: str | LabelPolicy, column: str = "l
         >>> from mammo_hf.data.features import BIRADS_NAMES
         >>> ds = datasets.Dataset.from_dict({"birads": [1, 4, 0]},
         ...     features=datasets.Features({"birads": datasets.ClassLabel(names=BIRADS_NAMES)}))
-        >>> apply_label_policy(ds, "birads3")["label"]
+        >>> list(apply_label_policy(ds, "birads3")["label"])
         [0, 2]
     """
     import logging

@@ -36,10 +36,10 @@ def check_licence(info, private: bool) -> None:
     Example:
         >>> from mammo_hf.data.builders import get_builder
         >>> check_licence(get_builder("cmmd").info, private=False)  # CC BY 4.0: fine
-        >>> check_licence(get_builder("vindr_mammo").info, private=False)
+        >>> check_licence(get_builder("vindr_mammo").info, private=False)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        mammo_hf.data.push.LicenceError: VinDr-Mammo may not be redistributed publicly (PhysioNet Restricted Health Data License 1.5.0 (credentialed access + DUA); no redistribution.); push with --private
+        mammo_hf.data.push.LicenceError: VinDr-Mammo may not be redistributed publicly (...); push with --private
     """
     if not info.redistributable and not private:
         raise LicenceError(

@@ -47,9 +47,11 @@ def test_interrupted_build_resumes_without_redoing_shards(raw, tmp_path, monkeyp
     assert len(markers) == 2 and not list((tmp_path / "out.partial" / "shards").glob("*.tmp"))
     done_units = sum(sum(json.loads(m.read_text())["rows"].values()) for m in markers)
 
-    calls["n"] = -10**9  # no more crashes; count what gets re-encoded
+    calls["n"] = -(10**9)  # no more crashes; count what gets re-encoded
     seen = []
-    monkeypatch.setattr(build_mod, "encode_breast", lambda unit, *a, **k: (seen.append(unit.key), real(unit, *a, **k))[1])
+    monkeypatch.setattr(
+        build_mod, "encode_breast", lambda unit, *a, **k: (seen.append(unit.key), real(unit, *a, **k))[1]
+    )
     report = build_dataset("vindr_mammo", raw, out, cfg)
     assert report.shards_reused == 2 and report.shards_built >= 1
     total = sum(sum(v.values()) for v in report.rows.values())

@@ -93,8 +93,8 @@ def test_stored_pixels_equal_reader_crop(built):
     meta = row["cc_meta"]
     study = row["study_id"]
     src = read_image(res.path / "images" / study / f"{meta['image_id']}.dicom", output="uint16").pixels
-    t, l, b, r = meta["crop_box"]
-    assert np.array_equal(np.asarray(row["cc"]), src[t:b, l:r])
+    top, left, bottom, right = meta["crop_box"]
+    assert np.array_equal(np.asarray(row["cc"]), src[top:bottom, left:right])
     assert (meta["original_height"], meta["original_width"]) == src.shape
 
 

@@ -64,7 +64,7 @@ def test_push_then_load_dataset_returns_same_rows(tmp_path):
         server.shutdown()
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT")]
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
-    result = json.loads(line[0][len("RESULT"):])
+    result = json.loads(line[0][len("RESULT") :])
     assert result["public_restricted_rc"] == 2 and "push with --private" in proc.stderr
     assert not hub.repo_dir("dataset", "user/vindr").exists() or not hub.files("dataset", "user/vindr")
     assert result["rc"] == 0 and result["same"] and result["features_equal"]

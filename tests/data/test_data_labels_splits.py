@@ -44,7 +44,14 @@ def test_parse_birads_rejects_unknown(value):
 
 def test_parse_density_and_pathology():
     assert [parse_density(v) for v in ("DENSITY A", "d", 3, 4.0, "0%-25%", ">75%", "26%-50%", None)] == [
-        "A", "D", "C", "D", "A", "D", "B", None,
+        "A",
+        "D",
+        "C",
+        "D",
+        "A",
+        "D",
+        "B",
+        None,
     ]
     with pytest.raises(UnknownLabelError):
         parse_density(0)

@@ -43,7 +43,8 @@ class AtlasBuilder(BaseBuilder):
             'BI-RADS Classification},\n  author = {G{\\"u}ll{\\"u}k, {\\.I}. and others},\n  journal = {arXiv '
             "preprint arXiv:2605.19359},\n  year = {2026}\n}"
         ),
-        expected_layout='a JSON list of {"image", "caption"} (or JSONL), or images + metadata.csv with file_name,caption',
+        expected_layout='a JSON list of {"image", "caption"} (or JSONL), or images + metadata.csv with '
+        "file_name,caption",
     )
 
     def tables(self):

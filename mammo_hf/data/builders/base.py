@@ -143,11 +143,11 @@ class ScanResult:
 
 
 def normalise_header(name: Any) -> str:
-    """Lower-case, collapse whitespace/newlines (KAU-BCMD: `'Percentage of\\n grandular tissue(density)'`,
+    r"""Lower-case, collapse whitespace/newlines (KAU-BCMD: `'Percentage of\\n grandular tissue(density)'`,
     `'Breast  type'`, `'Patient age '`).
 
     Example:
-        >>> normalise_header("Percentage of\\n grandular tissue(density)"), normalise_header("Breast  type")
+        >>> normalise_header("Percentage of\n grandular tissue(density)"), normalise_header("Breast  type")
         ('percentage of grandular tissue(density)', 'breast type')
     """
     return re.sub(r"\s+", " ", str(name)).strip().lower()
@@ -177,7 +177,7 @@ def find_column(columns: Iterable[str], *candidates: str, required: bool = True,
 
 
 def read_table(path: str | os.PathLike, sheet: str | None = None) -> list[dict[str, Any]]:
-    """Read a CSV/XLS/XLSX label table into a list of dicts (cell values as read; nothing coerced).
+    r"""Read a CSV/XLS/XLSX label table into a list of dicts (cell values as read; nothing coerced).
 
     `.xlsx` goes through openpyxl directly (CMMD's xlsx is sometimes unreadable by pandas' default engine), `.xls`
     through xlrd, `.csv` through the csv module with the separator sniffed (some INbreast copies use `;`).
@@ -185,7 +185,7 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> list[dict[s
 
     Example:
         >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"; _ = p.write_text("a;b\\n1;x\\n;\\n")
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"; _ = p.write_text("a;b\n1;x\n;\n")
         >>> read_table(p)
         [{'a': '1', 'b': 'x'}]
     """

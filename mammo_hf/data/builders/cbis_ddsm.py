@@ -1,4 +1,4 @@
-"""CBIS-DDSM (TCIA), full mammograms only.
+r"""CBIS-DDSM (TCIA), full mammograms only.
 
 Raw layout: the four case-description CSVs (`mass_case_description_{train,test}_set.csv`,
 `calc_case_description_{train,test}_set.csv`) and the NBIA Data Retriever download `CBIS-DDSM/<case folder>/...`.

@@ -1,4 +1,4 @@
-"""KAU-BCMD, the King Abdulaziz University Breast Cancer Mammogram Dataset (v1, mammograms).
+r"""KAU-BCMD, the King Abdulaziz University Breast Cancer Mammogram Dataset (v1, mammograms).
 
 Raw layout (Kaggle/IEEE DataPort download): BI-RADS class folders `BIRAD 1/`, `BIRAD 3/`, `BIRAD 4/`, `BIRAD 5/`
 holding `<year>_<patient id>_<CC|MLO>_<L|R>.jpg` (e.g. `2018_BC005421_CC_R.jpg`), and `correctSheetlast.xlsx`
@@ -80,7 +80,7 @@ class KauBcmdBuilder(BreastBuilder):
             c_den = find_column(
                 cols, "Percentage of grandular tissue(density)", "percentage of*", "density", required=False
             )
-            for i, row in enumerate(rows):
+            for row in rows:
                 if is_missing(row.get(c_path)):
                     continue
                 stem = Path(str(row[c_path]).replace("\\", "/").strip()).stem.replace(" ", "")

@@ -39,9 +39,11 @@ class MammosighTRBuilder(BreastBuilder):
         "use with attribution.",
         redistributable=True,
         homepage="https://github.com/igulluk/MAM-CLIP",
-        access="open: Google Drive all_pngs.zip linked from the MAM-CLIP data card (also gulluk/mammosightr-preprocessed)",
+        access="open: Google Drive all_pngs.zip linked from the MAM-CLIP data card (also "
+        "gulluk/mammosightr-preprocessed)",
         citation=(
-            "@article{koc2025mammosightr,\n  title = {MammosighTR: Nationwide Breast Cancer Screening Mammogram Dataset "
+            "@article{koc2025mammosightr,\n  title = {MammosighTR: Nationwide Breast Cancer Screening Mammogram "
+            "Dataset "
             "with BI-RADS Annotations for Artificial Intelligence Applications},\n  author = {Ko{\\c{c}}, Ural and "
             "others},\n  journal = {Radiology: Artificial Intelligence},\n  volume = {7},\n  number = {6},\n  pages = "
             "{e240841},\n  year = {2025},\n  doi = {10.1148/ryai.240841}\n}"

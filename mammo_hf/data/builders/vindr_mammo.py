@@ -35,8 +35,8 @@ def parse_finding_categories(value) -> list[str]:
     """`"['Mass', 'Suspicious Calcification']"` -> `['Mass', 'Suspicious Calcification']` (`No Finding` dropped).
 
     Example:
-        >>> parse_finding_categories("['No Finding']"), parse_finding_categories("['Mass', 'Architectural Distortion']")
-        ([], ['Mass', 'Architectural Distortion'])
+        >>> parse_finding_categories("['No Finding']"), parse_finding_categories("['Mass', 'Asymmetry']")
+        ([], ['Mass', 'Asymmetry'])
     """
     if is_missing(value):
         return []

@@ -34,6 +34,7 @@ from .exams import (
     profile_for,
     sample_exams,
 )
+from .layouts import LAYOUTS, LayoutResult, write_layout
 from .phantom import (
     DENSITY_FRACTIONS,
     FIELD_OF_VIEW_MM,
@@ -78,4 +79,8 @@ __all__ = [
     "generate_exams",
     "profile_for",
     "sample_exams",
+    # raw-download layouts of the dataset builders
+    "LAYOUTS",
+    "LayoutResult",
+    "write_layout",
 ]
