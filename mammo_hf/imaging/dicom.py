@@ -510,9 +510,27 @@ def _index(arr: np.ndarray) -> np.ndarray:
     return arr.view(f"u{arr.dtype.itemsize}") if arr.dtype.kind == "i" else arr
 
 
+_GATHER_ROWS = 64  # rows per gather block: numpy casts indices to intp, so keep that temporary in cache
+
+
 def _index_lut(arr: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """One gather over the whole image: `lut[value]` for every pixel (reinterpreting signed values as unsigned)."""
-    return lut[_index(arr)]
+    """One gather over the whole image: `lut[value]` for every pixel (reinterpreting signed values as unsigned).
+
+    Done in row blocks: `lut[arr]` on a 3328 x 2560 image first builds a 68 MB intp index; blocks keep it in L2 and
+    are ~1.5x faster.
+    """
+    index = _index(arr)
+    out = np.empty(arr.shape, dtype=lut.dtype)
+    for row in range(0, arr.shape[0], _GATHER_ROWS):
+        np.take(lut, index[row : row + _GATHER_ROWS], out=out[row : row + _GATHER_ROWS])
+    return out
+
+
+def _affine_clip(arr: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """`clip(arr * scale + offset, 0, 1)` in float32, two passes: the linear window without a table (2x faster)."""
+    out = np.multiply(arr, np.float32(scale), dtype=np.float32)
+    out += np.float32(offset)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def _finalize(unit: np.ndarray, output: OutputMode) -> np.ndarray:
@@ -592,6 +610,7 @@ def _modality(ds: Any, name: str | None) -> tuple[str, Callable[[np.ndarray], np
 
 def _minmax_path(
     stored: np.ndarray,
+    extremes: tuple[Any, Any],
     modality: Callable[[np.ndarray], np.ndarray] | None,
     *,
     affine: bool,
@@ -600,7 +619,7 @@ def _minmax_path(
     name: str | None,
 ) -> np.ndarray:
     """No VOI: per-image min-max of the Modality LUT output, then the optional MONOCHROME1 inversion."""
-    lo_raw, hi_raw = stored.min(), stored.max()
+    lo_raw, hi_raw = extremes
     if (modality is None or affine) and output == "float32":
         # An affine rescale keeps the extremes, so min-max over the stored integers is the same map; a negative slope
         # mirrors it (and MONOCHROME1 mirrors it again). One fused float32 pass, no float64 image.
@@ -619,8 +638,11 @@ def _minmax_path(
     values = _domain(stored.dtype)
     if modality is not None:
         values = modality(values)
-    present = np.bincount(_index(stored).ravel(), minlength=values.shape[0]) > 0
-    lo, hi = float(values[present].min()), float(values[present].max())
+    if modality is None or affine:  # monotonic: the extremes of the data map to the extremes of the output
+        lo, hi = sorted((float(values[_index(np.array([lo_raw]))[0]]), float(values[_index(np.array([hi_raw]))[0]])))
+    else:  # an arbitrary Modality LUT: look only at the values that occur
+        present = np.bincount(_index(stored).ravel(), minlength=values.shape[0]) > 0
+        lo, hi = float(values[present].min()), float(values[present].max())
     if lo == hi:
         raise EmptyImageError("the Modality LUT maps every pixel to one value", path=name, reason="constant")
     unit = (values - lo) / (hi - lo)
@@ -660,7 +682,8 @@ def _transform(
     name: str | None,
 ) -> tuple[np.ndarray, list[str]]:
     steps: list[str] = []
-    if stored.min() == stored.max():
+    extremes = (stored.min(), stored.max())
+    if extremes[0] == extremes[1]:
         raise EmptyImageError(f"constant image (every pixel is {stored.flat[0]})", path=name, reason="constant")
     modality_step, modality = _modality(ds, name)
     if modality_step:
@@ -684,13 +707,34 @@ def _transform(
                 if voi != "auto":
                     raise UnsupportedImageError(f"invalid window: {err}", path=name, reason="bad_window") from err
                 kind, detail = "none", f"invalid window: {err}"
+            else:
+                # LINEAR/LINEAR_EXACT after an affine (or no) rescale is one affine map + clip: skip the table.
+                c, w = (center - 0.5, width - 1.0) if function == "LINEAR" else (center, width)
+                rescale = modality is None or modality_step.startswith("rescale")
+                if function in ("LINEAR", "LINEAR_EXACT") and w > 0 and rescale and output == "float32":
+                    slope = 1.0 if modality is None else float(modality(np.array(1.0)) - modality(np.array(0.0)))
+                    intercept = 0.0 if modality is None else float(modality(np.array(0.0)))
+                    scale, offset = slope / w, (intercept - c) / w + 0.5
+                    if invert:
+                        scale, offset = -scale, 1.0 - offset
+                        steps.append("invert:monochrome1")
+                    steps.append("normalize:voi_range")
+                    out = _affine_clip(stored, scale, offset)
+                    if out.min() == out.max():
+                        raise EmptyImageError(
+                            "the VOI window maps every pixel to the same value (window outside the data); "
+                            "try voi='none'",
+                            path=name,
+                            reason="constant",
+                        )
+                    return out, steps
     if kind == "none":
         steps.append("voi:none" if detail == "requested" else f"voi:none({detail})")
         if invert:
             steps.append("invert:monochrome1")
         steps.append("normalize:minmax")
         affine = modality_step.startswith("rescale")
-        out = _minmax_path(stored, modality, affine=affine, invert=invert, output=output, name=name)
+        out = _minmax_path(stored, extremes, modality, affine=affine, invert=invert, output=output, name=name)
         return out, steps
 
     if invert:
