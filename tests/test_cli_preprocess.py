@@ -165,3 +165,20 @@ def test_num_proc_matches_serial(input_dir, tmp_path):
             np.asarray(Image.open(tmp_path / "s" / row["output"])),
             np.asarray(Image.open(tmp_path / "p" / row["output"])),
         )
+
+
+def test_time_limit_preserves_an_outer_alarm():
+    import signal
+
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)
+    signal.setitimer(signal.ITIMER_REAL, 100.0)
+    try:
+        with batch._time_limit(5.0):
+            pass
+        assert 90.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 100.0  # re-armed, e.g. pytest-timeout's
+        with pytest.raises(batch._FileTimeout), batch._time_limit(0.05):
+            time.sleep(1.0)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 90.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

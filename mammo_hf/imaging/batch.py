@@ -285,15 +285,24 @@ def process_file(
 
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise `_FileTimeout` after `seconds` (SIGALRM; only in a main thread on POSIX, otherwise a no-op)."""
+    """Raise `_FileTimeout` after `seconds` (SIGALRM; only in a main thread on POSIX, otherwise a no-op).
+
+    An outer ITIMER_REAL (e.g. pytest-timeout's) is preserved: if it is due first we leave it alone, otherwise it is
+    re-armed with its remaining time afterwards.
+    """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable or not seconds or seconds <= 0 or math.isinf(seconds):
+        yield
+        return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if 0 < outer_delay <= seconds:
         yield
         return
 
     def _raise(signum, frame):  # noqa: ARG001
         raise _FileTimeout()
 
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -301,6 +310,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay > 0:
+            remaining = max(outer_delay - (time.monotonic() - started), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)
 
 
 def _message(err: BaseException, label: str) -> str:
