@@ -299,6 +299,9 @@ def default_entry_for(architecture: str, variant: str, kind: str, **overrides) -
     'mammo_clip_b2.upstream_miccai24'
     """
     matches = [e for e in _ENTRIES if e.architecture == architecture and e.variant == variant and e.kind == kind]
+    if not matches and kind == "classification":
+        # e.g. a user's own B2 downstream classifier: same licence and provenance as the released B5 ones
+        matches = [replace(e, variant=variant) for e in _ENTRIES if e.architecture == architecture and e.kind == kind]
     if not matches:
         raise UnknownPretrainedError(f"no registry entry for {architecture} {variant} {kind}")
     entry = matches[0]

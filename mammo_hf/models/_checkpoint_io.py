@@ -632,6 +632,11 @@ def save_converted(
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         processor.save_pretrained(tmp)
+        image_processor = getattr(processor, "image_processor", None)
+        if image_processor is not None and not (tmp / "preprocessor_config.json").exists():
+            # transformers 5 processors nest the image processor in processor_config.json; keep the standalone file
+            # so AutoImageProcessor and older readers find the pixel contract (aesthetics.md §9 item 4)
+            image_processor.save_pretrained(tmp)
         card.save(tmp / "README.md")
         if not any(tmp.glob("*.safetensors")):
             raise CheckpointError(f"save_pretrained wrote no safetensors file in {tmp}")

@@ -207,6 +207,11 @@ def extract_model_state_dict(ckpt: Any) -> tuple[dict[str, Any], dict[str, Any]]
             "this is a Lightning checkpoint (top-level 'state_dict'), not Mammo-CLIP; MAM-CLIP .ckpt files convert "
             "with `mammo-hf convert mam-clip`"
         )
+    if "stem.0.weight" in ckpt or "birads_layer.0.weight" in ckpt:
+        raise CheckpointKeyError(
+            "this is a MAM-CLIP fine-tuned ConvNeXt checkpoint, not Mammo-CLIP; convert it with "
+            "`mammo-hf convert mam-clip`"
+        )
     if ckpt and all(isinstance(k, str) for k in ckpt) and any(k.startswith("image_encoder.") for k in ckpt):
         return dict(ckpt), {}
     raise CheckpointKeyError(
