@@ -719,15 +719,16 @@ def _transform(
                         scale, offset = -scale, 1.0 - offset
                         steps.append("invert:monochrome1")
                     steps.append("normalize:voi_range")
-                    out = _affine_clip(stored, scale, offset)
-                    if out.min() == out.max():
+                    # monotonic map: the output is constant iff both data extremes land on the same value
+                    ends = np.clip(np.array(extremes, dtype=np.float64) * scale + offset, 0.0, 1.0)
+                    if ends[0] == ends[1]:
                         raise EmptyImageError(
                             "the VOI window maps every pixel to the same value (window outside the data); "
                             "try voi='none'",
                             path=name,
                             reason="constant",
                         )
-                    return out, steps
+                    return _affine_clip(stored, scale, offset), steps
     if kind == "none":
         steps.append("voi:none" if detail == "requested" else f"voi:none({detail})")
         if invert:
