@@ -1,4 +1,4 @@
-"""MAM-CLIP: dual-view ConvNeXt + BERT, [CLS] pooling, upstream no-mask mode, fusion/MLM pretraining, BI-RADS/density."""
+"""MAM-CLIP: dual-view ConvNeXt + BERT, [CLS] pooling, upstream no-mask mode, fusion/MLM pretraining, heads."""
 
 from __future__ import annotations
 
