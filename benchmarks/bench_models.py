@@ -112,6 +112,17 @@ def overhead(quick: bool, runs: int) -> list[tuple[str, float, float]]:
     return rows
 
 
+def _fast_vs_fp32(model, x, plan, dtype, images: int, runs: int) -> tuple[float, float, float, float]:
+    from mammo_hf.inference import optimize_for_inference
+
+    m_fp32 = _peak_mib(lambda: model(x), images)
+    fast, _ = optimize_for_inference(copy.deepcopy(model), plan)
+    xf = x.to(dtype)
+    t_fast, t_fp32 = _paired(lambda: fast(xf), lambda: model(x), runs)
+    m_fast = _peak_mib(lambda: fast(xf), images)
+    return t_fast, t_fp32, m_fast, m_fp32
+
+
 def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, float]]:
     from mammo_hf import (
         MammoClipConfig,
@@ -119,7 +130,7 @@ def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, fl
         MammoEfficientNetConfig,
         MammoEfficientNetForImageClassification,
     )
-    from mammo_hf.inference import choose_inference_plan, optimize_for_inference
+    from mammo_hf.inference import choose_inference_plan
 
     plan = choose_inference_plan("cpu")
     print(f"# plan: dtype={plan.dtype} channels_last={plan.channels_last} ({plan.reason})")
@@ -143,12 +154,7 @@ def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, fl
             model = build().eval()
             x = torch.randn(*shape)
             images = shape[0] * shape[1]
-            m_fp32 = _peak_mib(lambda: model(x), images)
-            fast, _ = optimize_for_inference(copy.deepcopy(model), plan)
-            xf = x.to(dtype)
-            t_fast, t_fp32 = _paired(lambda: fast(xf), lambda: model(x), runs)
-            m_fast = _peak_mib(lambda: fast(xf), images)
-            rows.append((name, t_fast, t_fp32, m_fast, m_fp32))
+            rows.append((name, *_fast_vs_fp32(model, x, plan, dtype, images, runs)))
     return rows
 
 
@@ -160,7 +166,8 @@ def main() -> None:
     runs = args.runs or 3
     torch.manual_seed(0)
     print_header("bench_models" + (" --quick" if args.quick else ""))
-    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, minimum of {runs} interleaved runs after 1 warm-up")
+    threads = torch.get_num_threads()
+    print(f"# torch {torch.__version__}, threads {threads}, minimum of {runs} interleaved runs after 1 warm-up")
     print("\n## wrapper overhead (ours vs bare backbone, same weights and input)")
     print("| model | ours s | bare s | overhead |")
     print("|---|---|---|---|")
