@@ -68,6 +68,8 @@ def test_pretraining_parity_small(tmp_path, variant):
     assert rows["text embedding (eos-pooled, projected)"].max_abs_diff <= 1e-5
     print(variant, {n: (r.max_abs_diff, r.mean_abs_diff) for n, r in rows.items()})
 
+    if variant == "b5":
+        return  # the reload + padding-sensitivity checks below are the same code path; B2 keeps the suite fast
     # the saved folder reloads to the same features, and the reference really is sensitive to the padding
     from mammo_hf import MammoClipModel
 
