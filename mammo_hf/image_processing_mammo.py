@@ -49,19 +49,22 @@ class MammoImageProcessorKwargs(ImagesKwargs, total=False):
 # Family presets: the attribute values that reproduce each family's training-time input.
 PRESETS: dict[str, dict[str, Any]] = {
     # Mammo-CLIP (upstream.md §0.7, §1.5): breast crop, INTER_AREA resize to H1520×W912, 3 identical channels,
-    # per-image min-max to [0, 1], then one scalar mean/std for all channels (no ImageNet statistics).
+    # per-image min-max to [0, 1], then one scalar mean/std for all channels (no ImageNet statistics). Upstream
+    # never flipped to a canonical side (it trained with random horizontal flips), so neither does the preset.
     "mammo_clip": {
         "size": {"height": 1520, "width": 912},
         "resample": "box",
+        "do_flip": False,
         "do_minmax": True,
         "do_normalize": True,
         "image_mean": 0.3089279,
         "image_std": 0.25053555408335154,
     },
-    # MAM-CLIP (upstream.md §3): H1024×W768, min-max to [0, 1] only.
+    # MAM-CLIP (upstream.md §3): H1024×W768, min-max to [0, 1] only; breasts cropped upstream (YOLOX), not flipped.
     "mam_clip": {
         "size": {"height": 1024, "width": 768},
         "resample": "bilinear",
+        "do_flip": False,
         "do_minmax": True,
         "do_normalize": False,
         "image_mean": 0.0,
