@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import statistics
 import time
 
 import torch
@@ -31,15 +32,16 @@ def _timed(fn, runs: int) -> float:
 
 
 def _paired(fn_a, fn_b, runs: int) -> tuple[float, float]:
-    """Interleave a/b runs so that background load hits both alike; minimum of each."""
-    fn_a(), fn_b()
+    """Interleave a/b runs (alternating which goes first) so background load hits both alike; median of each."""
+    fn_a(), fn_b(), fn_a(), fn_b()
     a, b = [], []
-    for _ in range(runs):
-        for fn, acc in ((fn_a, a), (fn_b, b)):
+    for i in range(runs):
+        order = ((fn_a, a), (fn_b, b)) if i % 2 == 0 else ((fn_b, b), (fn_a, a))
+        for fn, acc in order:
             start = time.perf_counter()
             fn()
             acc.append(time.perf_counter() - start)
-    return min(a), min(b)
+    return statistics.median(a), statistics.median(b)
 
 
 def _reset_peak() -> int:
@@ -80,7 +82,7 @@ def overhead(quick: bool, runs: int) -> list[tuple[str, float, float]]:
     rows = []
     small_text = dict(num_hidden_layers=1)
     with torch.inference_mode():
-        size = (512, 320) if quick else (1520, 912)
+        size = (384, 224) if quick else (1520, 912)
         cfg = MammoClipConfig.from_preset("b5", text_config=dict(vocab_size=28996, **small_text))
         ours = MammoClipModel(cfg).eval()
         bare = EfficientNetModel(cfg.vision_config).eval()
@@ -89,7 +91,7 @@ def overhead(quick: bool, runs: int) -> list[tuple[str, float, float]]:
         t_ours, t_bare = _paired(lambda: ours.get_image_features(x), lambda: bare(x), runs)
         rows.append((f"Mammo-CLIP B5 {size[0]}x{size[1]} vs EfficientNetModel", t_ours, t_bare))
 
-        size = (512, 384) if quick else (1024, 768)
+        size = (384, 288) if quick else (1024, 768)
         cfg = MamClipConfig.from_preset("tiny", text_config=dict(**small_text))
         ours = MamClipModel(cfg).eval()
         bare = ConvNextModel(cfg.vision_config).eval()
@@ -167,11 +169,11 @@ def main() -> None:
     torch.manual_seed(0)
     print_header("bench_models" + (" --quick" if args.quick else ""))
     threads = torch.get_num_threads()
-    print(f"# torch {torch.__version__}, threads {threads}, minimum of {runs} interleaved runs after 1 warm-up")
+    print(f"# torch {torch.__version__}, threads {threads}, median of interleaved runs after 2 warm-ups")
     print("\n## wrapper overhead (ours vs bare backbone, same weights and input)")
     print("| model | ours s | bare s | overhead |")
     print("|---|---|---|---|")
-    for name, ours, bare in overhead(args.quick, runs):
+    for name, ours, bare in overhead(args.quick, max(runs, 8) if args.quick else runs):
         print(f"| {name} | {ours:.3f} | {bare:.3f} | {100 * (ours / bare - 1):+.1f}% |")
     print("\n## CPU inference: best path for this host vs fp32 eager")
     print("| model | best s | fp32 s | speed-up | peak MiB/img best | peak MiB/img fp32 |")

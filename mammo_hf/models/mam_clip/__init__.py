@@ -1,4 +1,4 @@
-"""MAM-CLIP (ConvNeXt + PubMedBERT, atlas pretraining) model family (lazy: importing this package does not import torch)."""
+"""MAM-CLIP family (ConvNeXt + PubMedBERT); lazy: importing it does not import torch."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 # Copyright 2026 The mammo-hf developers. Licensed under the Apache License, Version 2.0.
-"""MAM-CLIP configuration (ConvNeXt image tower + PubMedBERT-shaped text tower, optional fusion/MLM pretraining head)."""
+"""MAM-CLIP configuration (ConvNeXt image tower + PubMedBERT-shaped text tower, optional fusion/MLM head)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from huggingface_hub.dataclasses import strict
 from transformers import BertConfig, ConvNextConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-
 __all__ = ["MAM_CLIP_TEXT_DEFAULTS", "MAM_CLIP_VISION_PRESETS", "MamClipConfig"]
 
-# igulluk/MAM-CLIP builds timm `convnext_tiny` / `convnext_small`; transformers' ConvNextModel matches them exactly when
-# `layer_norm_eps=1e-6` (timm's value; the transformers default 1e-12 gives ~6e-7 differences) (upstream.md §6.3).
+# igulluk/MAM-CLIP builds timm `convnext_tiny` / `convnext_small`; transformers' ConvNextModel matches them exactly
+# when `layer_norm_eps=1e-6` (timm's value; the transformers default 1e-12 gives ~6e-7 differences) (upstream.md §6.3).
 MAM_CLIP_VISION_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"depths": [3, 3, 9, 3], "hidden_sizes": [96, 192, 384, 768], "layer_norm_eps": 1e-6},
     "small": {"depths": [3, 3, 27, 3], "hidden_sizes": [96, 192, 384, 768], "layer_norm_eps": 1e-6},
@@ -78,13 +77,13 @@ class MamClipConfig(PreTrainedConfig):
             Dropout before the heads.
 
     Example:
-
     ```python
     >>> from mammo_hf import MamClipConfig
     >>> config = MamClipConfig.from_preset("tiny")
     >>> config.vision_config.layer_norm_eps, config.num_labels, config.num_density_labels
     (1e-06, 5, 4)
-    ```"""
+    ```
+    """
 
     model_type = "mam_clip"
     sub_configs_defaults = {

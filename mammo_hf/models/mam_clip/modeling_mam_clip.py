@@ -35,7 +35,6 @@ from .dual_view import (
     tile_views,
 )
 
-
 __all__ = [
     "MamClipForImageClassification",
     "MamClipImageClassifierOutput",
@@ -130,8 +129,8 @@ class MamClipImageClassifierOutput(ModelOutput):
             Per-view logits (see `MammoClipImageClassifierOutput`).
         density_logits (`torch.FloatTensor` of shape `(batch_size, num_density_labels)`, *optional*):
             Fused density logits.
-        per_view_density_logits (`torch.FloatTensor` of shape `(batch_size, num_views, num_density_labels)`, *optional*):
-            Per-view density logits.
+        per_view_density_logits (`torch.FloatTensor`, *optional*):
+            Per-view density logits, `(batch_size, num_views, num_density_labels)`.
         image_embeds (`torch.FloatTensor`):
             Fused features fed to the heads.
         per_view_features (`torch.FloatTensor` of shape `(batch_size, num_views, projection_dim)`):
@@ -152,7 +151,8 @@ class MamClipImageClassifierOutput(ModelOutput):
 
 class MamClipFusionBlock(nn.Module):
     """Pre-LayerNorm transformer block in the OpenCLIP `ResidualAttentionBlock` layout upstream uses (so the keys
-    `attn.in_proj_weight`, `ln_1`, `mlp.c_fc`, `mlp.c_proj`, `ln_2` map 1:1)."""
+    `attn.in_proj_weight`, `ln_1`, `mlp.c_fc`, `mlp.c_proj`, `ln_2` map 1:1).
+    """
 
     def __init__(self, width: int, heads: int, mlp_ratio: float, eps: float = 1e-5):
         super().__init__()
@@ -245,7 +245,8 @@ class MamClipPreTrainedModel(StrictLoadingMixin, PreTrainedModel):
         self, pixel_values: torch.Tensor, output_hidden_states: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...] | None]:
         """-> (feature map, per-view embeddings `(B, V, D)`, fused embedding, hidden states), after `head.norm` and
-        `visual_projection` (timm: global average pool -> LayerNorm -> fc)."""
+        `visual_projection` (timm: global average pool -> LayerNorm -> fc).
+        """
         batch_size, num_views = pixel_values.shape[:2]
         norm = self.vision_model.layernorm
         if self.config.view_fusion == "tile":
@@ -270,7 +271,6 @@ class MamClipModel(MamClipPreTrainedModel):
     view per sample; upstream trained at 1024x768 (H x W), min-max to [0, 1] only (no mean/std).
 
     Example:
-
     ```python
     >>> import torch
     >>> from mammo_hf import MamClipConfig, MamClipModel
@@ -380,7 +380,8 @@ class MamClipModel(MamClipPreTrainedModel):
         batch_size = text_hidden.shape[0]
         if image_embeds.shape[0] != batch_size:
             raise ValueError(
-                f"MLM fusion pairs texts with images one to one: got {batch_size} texts and {image_embeds.shape[0]} images"
+                f"MLM fusion pairs texts with images one to one: got {batch_size} texts and "
+                f"{image_embeds.shape[0]} images"
             )
         tokens = torch.cat(
             [text_hidden, self.img_special_token.expand(batch_size, -1, -1), image_embeds[:, None]], dim=1
@@ -519,7 +520,6 @@ class MamClipForImageClassification(MamClipPreTrainedModel):
     `convnext_*_ftune.pth` (`birads_layer.0`, `density_layer.0`) suggest; the fine-tuning script is unpublished.
 
     Example:
-
     ```python
     >>> import torch
     >>> from mammo_hf import MamClipConfig, MamClipForImageClassification

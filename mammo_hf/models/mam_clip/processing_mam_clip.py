@@ -28,7 +28,6 @@ class MamClipProcessor(ProcessorMixin):
             The text tokenizer.
 
     Example:
-
     ```python
     >>> import numpy as np
     >>> from transformers import BertTokenizerFast

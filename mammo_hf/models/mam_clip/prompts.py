@@ -7,7 +7,6 @@ was pretrained on: the ACR BI-RADS assessment categories and breast-composition 
 
 from __future__ import annotations
 
-
 __all__ = ["MAM_CLIP_ZERO_SHOT_PROMPTS"]
 
 MAM_CLIP_ZERO_SHOT_PROMPTS: dict[str, list[str]] = {

@@ -1,4 +1,4 @@
-"""Mammo-CLIP (EfficientNet-B2/B5 + Bio_ClinicalBERT) model family (lazy: importing this package does not import torch)."""
+"""Mammo-CLIP family (EfficientNet-B2/B5 + Bio_ClinicalBERT); lazy: importing it does not import torch."""
 
 from __future__ import annotations
 

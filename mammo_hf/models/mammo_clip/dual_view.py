@@ -195,7 +195,8 @@ def multi_view_clip_loss(
 # Strict loading: a checkpoint that lacks (or renames) a tensor must not silently leave it randomly initialised.
 # ----------------------------------------------------------------------------------------------------------------
 class StrictLoadingMixin:
-    """`save_pretrained` with the full `auto_map`, and `from_pretrained` that fails loudly on missing / unexpected tensors (cf. transformers#46620).
+    """`save_pretrained` with the full `auto_map`, and a `from_pretrained` that fails loudly on missing / unexpected
+    tensors (cf. transformers#46620).
 
     transformers only *logs* missing keys and initialises them randomly. That is right when a new head is put on a
     pretrained encoder, and wrong everywhere else. Rule:

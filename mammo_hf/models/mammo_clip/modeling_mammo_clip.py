@@ -268,6 +268,9 @@ class MammoClipModel(MammoClipPreTrainedModel):
         Args:
             pixel_values (`torch.FloatTensor` of shape `(batch_size, num_views, 3, height, width)`):
                 Preprocessed views (`MammoImageProcessor`, Mammo-CLIP preset); 4-D input is one view per sample.
+            output_hidden_states (`bool`, *optional*):
+                Also return the stem and per-block feature maps.
+            **kwargs: Ignored (API compatibility).
 
         Returns:
             [`MammoClipVisionOutput`] whose `pooler_output` is the fused projected embedding (not normalised).
@@ -312,6 +315,13 @@ class MammoClipModel(MammoClipPreTrainedModel):
         Args:
             input_ids (`torch.LongTensor` of shape `(batch_size, sequence_length)`):
                 Token ids from the Bio_ClinicalBERT tokenizer (right padding: `"eos"` pooling relies on it).
+            attention_mask (`torch.Tensor`, *optional*):
+                Padding mask; also decides the `"eos"` position.
+            token_type_ids (`torch.Tensor`, *optional*):
+                Segment ids.
+            position_ids (`torch.Tensor`, *optional*):
+                Position ids.
+            **kwargs: Passed to the BERT tower (e.g. `output_hidden_states`).
 
         Returns:
             The BERT output whose `pooler_output` is the pooled, projected text embedding (not normalised).
@@ -347,11 +357,22 @@ class MammoClipModel(MammoClipPreTrainedModel):
                 Tokenised texts (reports or prompts).
             pixel_values (`torch.FloatTensor` of shape `(batch_size, num_views, 3, height, width)`):
                 Preprocessed views.
+            attention_mask (`torch.Tensor`, *optional*):
+                Text padding mask.
+            token_type_ids (`torch.Tensor`, *optional*):
+                Text segment ids.
+            position_ids (`torch.Tensor`, *optional*):
+                Text position ids.
             pair_input_ids (`torch.LongTensor` of shape `(batch_size, sequence_length)`, *optional*):
                 A second text per sample (upstream: another report section or its back-translation), used by the
                 multi-view loss's t2t term.
+            pair_attention_mask (`torch.Tensor`, *optional*):
+                Mask of `pair_input_ids`.
             return_loss (`bool`, *optional*):
                 Compute the contrastive loss (image `i` matches text `i`).
+            output_hidden_states (`bool`, *optional*):
+                Return tower hidden states.
+            **kwargs: Passed to the BERT tower.
         """
         vision_outputs = self.get_image_features(pixel_values, output_hidden_states=output_hidden_states)
         text_outputs = self.get_text_features(
@@ -426,6 +447,10 @@ class MammoClipModel(MammoClipPreTrainedModel):
                 A BERT tokenizer, or a [`MammoClipProcessor`] (its tokenizer is used).
             per_view (`bool`, *optional*, defaults to `False`):
                 Also return `"<task>/per_view"` probabilities of shape `(batch_size, num_views, num_prompts)`.
+            use_logit_scale (`bool`, *optional*, defaults to `False`):
+                Multiply the cosine similarities by `logit_scale.exp()` before the softmax.
+            max_length (`int`, *optional*, defaults to 256):
+                Prompt truncation length.
 
         Returns:
             `dict[str, torch.FloatTensor]`: task -> probabilities of shape `(batch_size, num_prompts)`.
@@ -508,6 +533,9 @@ class MammoClipForImageClassification(MammoClipPreTrainedModel):
             labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
                 Breast-level labels; the loss follows `config.problem_type` (for a single-logit BCE head set
                 `problem_type="multi_label_classification"`, as upstream used BCE-with-logits).
+            output_hidden_states (`bool`, *optional*):
+                Return the encoder feature maps.
+            **kwargs: Passed to the loss function.
         """
         pixel_values = prepare_views(pixel_values, self.config.view_fusion, self.config.num_views)
         _, per_view, fused, logits, per_view_logits, hidden = self._classify(pixel_values, bool(output_hidden_states))
@@ -537,10 +565,13 @@ class MammoClipForImageClassification(MammoClipPreTrainedModel):
                 Preprocessed views.
             target (`int` or sequence, *optional*):
                 Class to explain; defaults to each sample's arg-max.
-            crop_boxes, original_sizes, flipped (*optional*):
-                Per sample and view: the `crop_boxes` `(top, left, bottom, right)`, `original_sizes` `(height, width)`
-                and `flipped` flags that `MammoImageProcessor(return_geometry=True)` returns. When `original_sizes` is
-                given, `original_cams` holds the maps pasted back into the original images (what the demo overlays).
+            crop_boxes (*optional*):
+                Per sample and view `(top, left, bottom, right)` (from `MammoImageProcessor(return_geometry=True)`).
+            original_sizes (*optional*):
+                Per sample and view `(height, width)`; when given, `original_cams` holds the maps pasted back into the
+                original images (what the demo overlays).
+            flipped (*optional*):
+                Per sample and view: whether preprocessing mirrored the view.
 
         Returns:
             [`DualViewCamOutput`] with `cams` of shape `(batch_size, num_views, height, width)` in [0, 1].

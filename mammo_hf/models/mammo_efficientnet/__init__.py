@@ -1,4 +1,4 @@
-"""Supervised dual-view CNN baseline on any timm backbone (default efficientnet_b4) model family (lazy: importing this package does not import torch)."""
+"""Supervised dual-view CNN baseline (any timm backbone); lazy: importing it does not import torch."""
 
 from __future__ import annotations
 

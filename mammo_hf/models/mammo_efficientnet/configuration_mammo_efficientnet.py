@@ -8,7 +8,6 @@ from typing import Any, Literal
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-
 __all__ = ["MammoEfficientNetConfig"]
 
 _VIEW_FUSION_MODES = ("tile", "mean", "concat")
@@ -37,12 +36,12 @@ class MammoEfficientNetConfig(PreTrainedConfig):
             Dropout before the head (timm's efficientnet_b4 default `drop_rate`).
 
     Example:
-
     ```python
     >>> from mammo_hf import MammoEfficientNetConfig
     >>> MammoEfficientNetConfig(num_labels=2).backbone
     'efficientnet_b4'
-    ```"""
+    ```
+    """
 
     model_type = "mammo_efficientnet"
 

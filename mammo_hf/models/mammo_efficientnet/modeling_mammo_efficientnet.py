@@ -28,7 +28,6 @@ from .dual_view import (
     tile_views,
 )
 
-
 __all__ = [
     "MammoEfficientNetForImageClassification",
     "MammoEfficientNetImageClassifierOutput",
@@ -95,7 +94,6 @@ class MammoEfficientNetForImageClassification(MammoEfficientNetPreTrainedModel):
     across views. Weights are saved under `timm_model.*` (transformers' `TimmWrapperModel` layout) and `classifier.*`.
 
     Example:
-
     ```python
     >>> import torch
     >>> from mammo_hf import MammoEfficientNetConfig, MammoEfficientNetForImageClassification
