@@ -77,12 +77,10 @@ class MamClipConfig(PreTrainedConfig):
             Dropout before the heads.
 
     Example:
-    ```python
     >>> from mammo_hf import MamClipConfig
     >>> config = MamClipConfig.from_preset("tiny")
     >>> config.vision_config.layer_norm_eps, config.num_labels, config.num_density_labels
     (1e-06, 5, 4)
-    ```
     """
 
     model_type = "mam_clip"

@@ -271,7 +271,6 @@ class MamClipModel(MamClipPreTrainedModel):
     view per sample; upstream trained at 1024x768 (H x W), min-max to [0, 1] only (no mean/std).
 
     Example:
-    ```python
     >>> import torch
     >>> from mammo_hf import MamClipConfig, MamClipModel
     >>> config = MamClipConfig(
@@ -284,7 +283,6 @@ class MamClipModel(MamClipPreTrainedModel):
     >>> out = model(input_ids=ids, pixel_values=torch.randn(1, 2, 3, 64, 48), mlm_labels=ids, return_loss=True)
     >>> out.mlm_logits.shape, out.loss.ndim
     (torch.Size([1, 4, 99]), 0)
-    ```
     """
 
     def __init__(self, config: MamClipConfig):
@@ -520,7 +518,6 @@ class MamClipForImageClassification(MamClipPreTrainedModel):
     `convnext_*_ftune.pth` (`birads_layer.0`, `density_layer.0`) suggest; the fine-tuning script is unpublished.
 
     Example:
-    ```python
     >>> import torch
     >>> from mammo_hf import MamClipConfig, MamClipForImageClassification
     >>> config = MamClipConfig(
@@ -530,7 +527,6 @@ class MamClipForImageClassification(MamClipPreTrainedModel):
     >>> out = MamClipForImageClassification(config).eval()(torch.randn(2, 2, 3, 64, 48))
     >>> out.logits.shape, out.density_logits.shape
     (torch.Size([2, 5]), torch.Size([2, 4]))
-    ```
     """
 
     _new_head_prefixes = ("classifier.", "density_classifier.")

@@ -28,7 +28,6 @@ class MamClipProcessor(ProcessorMixin):
             The text tokenizer.
 
     Example:
-    ```python
     >>> import numpy as np
     >>> from transformers import BertTokenizerFast
     >>> from mammo_hf import MamClipProcessor, MammoImageProcessor
@@ -40,7 +39,6 @@ class MamClipProcessor(ProcessorMixin):
     >>> batch = processor(images={"CC": image, "MLO": image}, text=["no mass"], max_length=6, return_tensors="pt")
     >>> tuple(batch["pixel_values"].shape), batch["input_ids"].tolist()
     ((1, 2, 3, 64, 32), [[2, 5, 6, 3, 0, 0]])
-    ```
     """
 
     text_kwargs = {"padding": "max_length", "truncation": True, "max_length": 100}

@@ -103,12 +103,10 @@ class MammoClipConfig(PreTrainedConfig):
             dropout, 0.4 for B5, active while fine-tuning or linear probing).
 
     Example:
-    ```python
     >>> from mammo_hf import MammoClipConfig
     >>> config = MammoClipConfig.from_preset("b2")
     >>> config.vision_config.depthwise_padding, config.projection_dim
     ([5, 8, 16], 512)
-    ```
     """
 
     model_type = "mammo_clip"

@@ -223,7 +223,6 @@ class MammoClipModel(MammoClipPreTrainedModel):
     static padding does not depend on it); the released models were trained at 1520x912 (H x W).
 
     Example:
-    ```python
     >>> import torch
     >>> from transformers import BertConfig
     >>> from mammo_hf import MammoClipConfig, MammoClipModel
@@ -235,7 +234,6 @@ class MammoClipModel(MammoClipPreTrainedModel):
     >>> out = model(input_ids=torch.tensor([[2, 5, 3]]), pixel_values=torch.randn(1, 2, 3, 64, 32))
     >>> out.logits_per_image.shape, out.per_view_image_embeds.shape
     (torch.Size([1, 1]), torch.Size([1, 2, 16]))
-    ```
     """
 
     def __init__(self, config: MammoClipConfig):
@@ -481,7 +479,6 @@ class MammoClipForImageClassification(MammoClipPreTrainedModel):
     `train()` mode while probing, so its BatchNorm statistics moved.
 
     Example:
-    ```python
     >>> import torch
     >>> from mammo_hf import MammoClipConfig, MammoClipForImageClassification
     >>> config = MammoClipConfig(
@@ -492,7 +489,6 @@ class MammoClipForImageClassification(MammoClipPreTrainedModel):
     >>> out = model(torch.randn(2, 2, 3, 64, 32))
     >>> out.logits.shape, out.per_view_logits.shape
     (torch.Size([2, 2]), torch.Size([2, 2, 2]))
-    ```
     """
 
     _new_head_prefixes = ("classifier.",)

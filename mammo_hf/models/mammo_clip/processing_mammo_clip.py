@@ -30,7 +30,6 @@ class MammoClipProcessor(ProcessorMixin):
             The text tokenizer.
 
     Example:
-    ```python
     >>> import numpy as np
     >>> from transformers import BertTokenizerFast
     >>> from mammo_hf import MammoClipProcessor, MammoImageProcessor
@@ -42,7 +41,6 @@ class MammoClipProcessor(ProcessorMixin):
     >>> batch = processor(images={"CC": image, "MLO": image}, text=["no mass"], return_tensors="pt")
     >>> tuple(batch["pixel_values"].shape), batch["input_ids"].tolist()
     ((1, 2, 3, 64, 32), [[2, 5, 6, 3]])
-    ```
     """
 
     text_kwargs = {"padding": "longest", "truncation": True, "max_length": 256}

@@ -36,11 +36,9 @@ class MammoEfficientNetConfig(PreTrainedConfig):
             Dropout before the head (timm's efficientnet_b4 default `drop_rate`).
 
     Example:
-    ```python
     >>> from mammo_hf import MammoEfficientNetConfig
     >>> MammoEfficientNetConfig(num_labels=2).backbone
     'efficientnet_b4'
-    ```
     """
 
     model_type = "mammo_efficientnet"

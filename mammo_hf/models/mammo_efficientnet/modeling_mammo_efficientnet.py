@@ -94,7 +94,6 @@ class MammoEfficientNetForImageClassification(MammoEfficientNetPreTrainedModel):
     across views. Weights are saved under `timm_model.*` (transformers' `TimmWrapperModel` layout) and `classifier.*`.
 
     Example:
-    ```python
     >>> import torch
     >>> from mammo_hf import MammoEfficientNetConfig, MammoEfficientNetForImageClassification
     >>> config = MammoEfficientNetConfig(backbone="test_efficientnet", num_labels=2)
@@ -102,7 +101,6 @@ class MammoEfficientNetForImageClassification(MammoEfficientNetPreTrainedModel):
     >>> out = model(torch.randn(1, 2, 3, 64, 48))
     >>> out.logits.shape, out.per_view_logits.shape
     (torch.Size([1, 2]), torch.Size([1, 2, 2]))
-    ```
     """
 
     _new_head_prefixes = ("classifier.",)
