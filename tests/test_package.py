@@ -57,15 +57,23 @@ def test_lazy_exports_resolve_and_unknown_names_raise():
     assert set(mammo_hf._LAZY_EXPORTS) <= set(dir(mammo_hf))
 
 
+def _check_help(parser, path: str) -> None:
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        assert action.help, f"`{path}` option {action.option_strings or action.dest} has no help"
+        if action.__class__.__name__ == "_SubParsersAction":  # nested commands (e.g. `convert mammo-clip`)
+            for name, sub in action.choices.items():
+                _check_help(sub, f"{path} {name}")
+
+
 def test_every_cli_command_has_help_for_every_option():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert set(COMMANDS) == set(sub.choices)
     for name, command in sub.choices.items():
-        assert command.description or command.format_help(), name
-        for action in command._actions:
-            if action.dest != "help":
-                assert action.help, f"`mammo-hf {name}` option {action.option_strings or action.dest} has no help"
+        assert command.description, f"`mammo-hf {name}` has no description"
+        _check_help(command, f"mammo-hf {name}")
 
 
 def test_cli_entry_point_help_and_version():

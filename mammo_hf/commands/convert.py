@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    families = parser.add_subparsers(dest="family", metavar="<family>", required=True)
+    families = parser.add_subparsers(
+        dest="family", metavar="<family>", required=True, help="Which upstream model family the checkpoint is from."
+    )
     for name, (module_name, help_text) in CONVERTERS.items():
         sub = families.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module_name).add_arguments(sub)
