@@ -103,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
             res = write_layout(args.layout, args.out, patients=args.patients, image_size=args.size, seed=args.seed)
         except ValueError as err:
             raise CommandError(str(err)) from None
-        print(f"wrote a synthetic {res.layout} download to {res.path}: {res.expected['pairs']} CC+MLO breasts, "
-              f"{res.expected['single_view']} single-view breasts")
+        print(
+            f"wrote a synthetic {res.layout} download to {res.path}: {res.expected['pairs']} CC+MLO breasts, "
+            f"{res.expected['single_view']} single-view breasts"
+        )
         return 0
     manifest = generate_exams(
         args.out,
