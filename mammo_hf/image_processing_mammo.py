@@ -20,8 +20,7 @@ from transformers.processing_utils import ImagesKwargs
 from .mammo_pixels import (
     RESAMPLE_FILTERS,
     apply_crop,
-    breast_crop_box,
-    breast_side,
+    breast_crop_box_and_side,
     flip_horizontal,
     heatmap_to_original,
     minmax_normalize,
@@ -283,13 +282,13 @@ class MammoImageProcessor(BaseImageProcessor):
     def _process_view(self, image: Any, params: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         arr = self._to_array(image)
         original_size = arr.shape
-        box = (0, 0, *original_size)
-        if params["do_crop"]:
-            box = breast_crop_box(arr, margin=params["crop_margin"])
+        box, flipped = (0, 0, *original_size), False
+        if params["do_crop"] or params["do_flip"]:  # one thumbnail analysis gives both the box and the side
+            box, side = breast_crop_box_and_side(arr, margin=params["crop_margin"], crop=params["do_crop"])
             arr = apply_crop(arr, box)
-        flipped = False
-        if params["do_flip"] and breast_side(arr) != params["canonical_side"]:
-            arr, flipped = flip_horizontal(arr), True
+            flipped = bool(params["do_flip"] and side != params["canonical_side"])
+        if flipped:
+            arr = flip_horizontal(arr)
         size = params["size"]
         dtype = arr.dtype
         arr = resize(arr, (size["height"], size["width"]), params["resample"])

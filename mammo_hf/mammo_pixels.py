@@ -23,6 +23,7 @@ __all__ = [
     "otsu_threshold",
     "largest_component_mask",
     "breast_crop_box",
+    "breast_crop_box_and_side",
     "apply_crop",
     "breast_side",
     "flip_horizontal",
@@ -166,6 +167,30 @@ def largest_component_mask(mask: np.ndarray) -> np.ndarray:
     return labels == int(np.argmax(counts))
 
 
+def _crop_box_from_thumb(thumb: np.ndarray, step: int, shape: tuple[int, int], margin: float):
+    """Crop box in full-image coordinates and the component's bounds in thumbnail coordinates (or `None`)."""
+    h, w = shape
+    mask = thumb > _background_threshold(thumb)
+    if not mask.any() or mask.all():
+        return (0, 0, h, w), None
+    component = largest_component_mask(mask)
+    rows = np.flatnonzero(component.any(axis=1))
+    cols = np.flatnonzero(component.any(axis=0))
+    pad_h, pad_w = int(round(margin * h)), int(round(margin * w))
+    top = max(0, rows[0] * step - pad_h)
+    left = max(0, cols[0] * step - pad_w)
+    # the block-mean thumbnail drops a remainder (< step pixels): a component touching its edge reaches the border
+    bottom = h if rows[-1] == thumb.shape[0] - 1 else min(h, (rows[-1] + 1) * step + pad_h)
+    right = w if cols[-1] == thumb.shape[1] - 1 else min(w, (cols[-1] + 1) * step + pad_w)
+    return (int(top), int(left), int(bottom), int(right)), (rows[0], cols[0], rows[-1] + 1, cols[-1] + 1)
+
+
+def _side_from_thumb(thumb: np.ndarray) -> str:
+    weights = np.clip(thumb - _background_threshold(thumb), 0, None)
+    half = thumb.shape[1] // 2
+    return "L" if weights[:, :half].sum() >= weights[:, thumb.shape[1] - half :].sum() else "R"
+
+
 def breast_crop_box(arr: np.ndarray, margin: float = 0.01) -> tuple[int, int, int, int]:
     """Bounding box of the breast: Otsu threshold + largest connected component, on a thumbnail.
 
@@ -182,21 +207,35 @@ def breast_crop_box(arr: np.ndarray, margin: float = 0.01) -> tuple[int, int, in
         (20, 0, 70, 40)
     """
     arr = np.asarray(arr)
-    h, w = arr.shape
     thumb, step = _thumbnail(arr)
-    mask = thumb > _background_threshold(thumb)
-    if not mask.any() or mask.all():
-        return (0, 0, h, w)
-    component = largest_component_mask(mask)
-    rows = np.flatnonzero(component.any(axis=1))
-    cols = np.flatnonzero(component.any(axis=0))
-    pad_h, pad_w = int(round(margin * h)), int(round(margin * w))
-    top = max(0, rows[0] * step - pad_h)
-    left = max(0, cols[0] * step - pad_w)
-    # the block-mean thumbnail drops a remainder (< step pixels): a component touching its edge reaches the border
-    bottom = h if rows[-1] == thumb.shape[0] - 1 else min(h, (rows[-1] + 1) * step + pad_h)
-    right = w if cols[-1] == thumb.shape[1] - 1 else min(w, (cols[-1] + 1) * step + pad_w)
-    return (int(top), int(left), int(bottom), int(right))
+    return _crop_box_from_thumb(thumb, step, arr.shape, margin)[0]
+
+
+def breast_crop_box_and_side(
+    arr: np.ndarray, margin: float = 0.01, crop: bool = True
+) -> tuple[tuple[int, int, int, int], str]:
+    """Crop box (as :func:`breast_crop_box`) and chest-wall side of the cropped breast, from ONE thumbnail.
+
+    The processor needs both; computing them from a single block-mean thumbnail saves a full pass over a
+    full-field image (the side is read from the thumbnail region of the crop).
+
+    Args:
+        arr: 2-D image, bright breast on a dark background.
+        margin: Crop margin, as a fraction of the image size.
+        crop: If False, the box is the whole image and the side is computed on it.
+
+    Example:
+        >>> img = np.zeros((100, 80), np.uint16); img[20:70, 60:80] = 1000; img[35:55, 40:60] = 1000
+        >>> breast_crop_box_and_side(img, margin=0)
+        ((20, 40, 70, 80), 'R')
+    """
+    arr = np.asarray(arr)
+    thumb, step = _thumbnail(arr)
+    if not crop:
+        return (0, 0, *arr.shape), _side_from_thumb(thumb)
+    box, bounds = _crop_box_from_thumb(thumb, step, arr.shape, margin)
+    region = thumb if bounds is None else thumb[bounds[0] : bounds[2], bounds[1] : bounds[3]]
+    return box, _side_from_thumb(region if region.shape[1] >= 2 else thumb)
 
 
 def apply_crop(arr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -223,10 +262,7 @@ def breast_side(arr: np.ndarray) -> str:
         >>> breast_side(img)
         'L'
     """
-    thumb, _ = _thumbnail(np.asarray(arr))
-    weights = np.clip(thumb - _background_threshold(thumb), 0, None)
-    half = thumb.shape[1] // 2
-    return "L" if weights[:, :half].sum() >= weights[:, thumb.shape[1] - half :].sum() else "R"
+    return _side_from_thumb(_thumbnail(np.asarray(arr))[0])
 
 
 def flip_horizontal(arr: np.ndarray) -> np.ndarray:
@@ -249,9 +285,10 @@ def resize(arr: np.ndarray, size: tuple[int, int], resample: str = "bilinear") -
     if resample not in RESAMPLE_FILTERS:
         raise ValueError(f"unknown resample {resample!r}; choose one of {sorted(RESAMPLE_FILTERS)}")
     height, width = int(size[0]), int(size[1])
-    arr = np.ascontiguousarray(to_float32(arr))
+    arr = to_float32(arr)
     if arr.shape == (height, width):
-        return arr
+        return np.array(arr)  # writable copy, as below
+    # no np.ascontiguousarray: PIL copies a strided (cropped/flipped) view once itself, instead of twice
     out = Image.fromarray(arr).resize((width, height), resample=RESAMPLE_FILTERS[resample])
     return np.array(out, dtype=np.float32)  # writable copy: callers normalise in place
 
