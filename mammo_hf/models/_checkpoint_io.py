@@ -60,6 +60,10 @@ __all__ = [
     "to_plain_containers",
     "format_key_listing",
     "atomic_output_dir",
+    "finish_conversion",
+    "add_common_arguments",
+    "run_conversion",
+    "conversion_main",
 ]
 
 logger = logging.getLogger(__name__)
@@ -663,3 +667,179 @@ def print_conversion_report(result: ConversionResult) -> None:
         )
     if result.repo_url:
         print(f"pushed: {result.repo_url}")
+
+
+def finish_conversion(
+    *,
+    cli_family: str,
+    checkpoint: Path,
+    output_dir: str | os.PathLike,
+    entry: Any,
+    config: Any,
+    model: Any,
+    processor: Any,
+    variant: str,
+    kind: str,
+    verify: bool,
+    parity: list[Any],
+    warnings: list[str],
+    dropped: list[str],
+    missing: list[str],
+    card_facts: str | os.PathLike | None = None,
+    command: str | None = None,
+    push_to_hub: str | None = None,
+    private: bool | None = None,
+    overwrite: bool = False,
+) -> ConversionResult:
+    """The steps every converter ends with: model card (origin, command, parity, licence), atomic save, push.
+
+    Args:
+        cli_family: The `mammo-hf convert` sub-command (`"mammo-clip"`, `"mam-clip"`), for the recorded command.
+        checkpoint: The upstream file (its SHA-256 goes into the card).
+        output_dir: Folder to write (atomically).
+        entry: The `mammo_hf.hub.registry` entry (licence, provenance) the card is rendered from.
+        config: The converted model's config.
+        model: The converted model, weights loaded.
+        processor: Image processor, or the combined processor when a tokenizer was given.
+        variant: Detected variant.
+        kind: `"pretraining"` or `"classification"`.
+        verify: Whether parity was requested (recorded in the command).
+        parity: Parity figures (empty when not verified).
+        warnings: Messages the user must see (also written into the card).
+        dropped: Upstream tensors deliberately not converted.
+        missing: Model tensors left initialised (`--allow-partial` only).
+        card_facts: A `hub_cards/*.yaml` facts file (default: the one named after the registry entry, if any).
+        command: The command line to record (default: reconstructed).
+        push_to_hub: Hub repository to upload the folder to.
+        private: Create that repository private.
+        overwrite: Replace an existing `output_dir`.
+
+    Returns:
+        The [`ConversionResult`].
+    """
+    import shlex
+
+    import torch
+
+    from .. import __version__
+    from ..hub.cards import ConversionInfo, default_facts_path, load_card_facts, render_card
+
+    facts_path = card_facts or default_facts_path(entry.name)
+    facts = load_card_facts(facts_path) if facts_path else {}
+    notes = list(warnings)
+    if dropped:
+        notes.append(
+            f"Dropped {len(dropped)} upstream tensors not used by the model: {format_key_listing(dropped, 4)}."
+        )
+    if missing:
+        notes.append(
+            f"PARTIAL CONVERSION: {len(missing)} tensors were not in the checkpoint and keep their random "
+            f"initialisation: {format_key_listing(missing, 4)}."
+        )
+    conversion = ConversionInfo(
+        command=command
+        or f"mammo-hf convert {cli_family} --checkpoint {shlex.quote(checkpoint.name)} --output-dir "
+        f"{shlex.quote(Path(output_dir).name)}"
+        + (" --verify" if verify else ""),
+        mammo_hf_version=__version__,
+        source_sha256=sha256_file(checkpoint),
+        notes=tuple(notes),
+    )
+    card = render_card(
+        entry,
+        config=config,
+        processor=processor,
+        facts=facts,
+        parity=parity,
+        conversion=conversion,
+        repo_id=push_to_hub or entry.hub_id,
+    )
+    with torch.no_grad():
+        out = save_converted(model, processor, card, output_dir, overwrite=overwrite)
+    result = ConversionResult(
+        output_dir=out,
+        variant=variant,
+        kind=kind,
+        registry_name=entry.name,
+        num_tensors=len(model.state_dict()),
+        dropped_keys=dropped,
+        missing_keys=missing,
+        parity=parity,
+        warnings=warnings,
+    )
+    if push_to_hub:
+        from ..hub.push import push_model_folder
+
+        result.repo_url = push_model_folder(out, push_to_hub, private=private, entry=entry)
+    return result
+
+
+def add_common_arguments(parser: Any, *, checkpoint_help: str, verify_help: str, default_size: str) -> Any:
+    """Options every `mammo-hf convert <family>` shares (the family adds `--variant`, `--registry-name`, ...)."""
+    parser.add_argument("--checkpoint", required=True, help=checkpoint_help)
+    parser.add_argument("--output-dir", required=True, help="Folder to write (must be empty unless --overwrite).")
+    parser.add_argument(
+        "--text-num-attention-heads", type=int, help="BERT head count if not 12 (not visible in tensor shapes)."
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="Skip unknown tensors and keep missing ones randomly initialised (recorded in the card).",
+    )
+    parser.add_argument("--verify", action="store_true", help=verify_help)
+    parser.add_argument(
+        "--verify-size", type=int, nargs=2, metavar=("H", "W"), help=f"Parity input size (default {default_size})."
+    )
+    parser.add_argument("--card-facts", help="hub_cards/*.yaml facts file for the model card.")
+    parser.add_argument("--push-to-hub", metavar="REPO", help="Upload the converted folder to this Hub repository.")
+    parser.add_argument("--private", action="store_true", default=None, help="Create the Hub repository private.")
+    parser.add_argument("--overwrite", action="store_true", help="Replace an existing output directory.")
+    parser.add_argument(
+        "--unsafe-pickle",
+        action="store_true",
+        help="Load with plain torch.load, which runs code from the file. Only for files you trust.",
+    )
+    return parser
+
+
+def run_conversion(args: Any, convert_checkpoint: Callable[..., ConversionResult], cli_family: str) -> int:
+    """Run `convert_checkpoint` from parsed CLI arguments and print the report; returns the exit code."""
+    import shlex
+
+    argv = getattr(args, "argv", None)
+    result = convert_checkpoint(
+        args.checkpoint,
+        args.output_dir,
+        variant=args.variant,
+        registry_name=args.registry_name,
+        tokenizer=args.tokenizer,
+        text_num_attention_heads=args.text_num_attention_heads,
+        allow_partial=args.allow_partial,
+        verify=args.verify,
+        verify_size=tuple(args.verify_size) if args.verify_size else None,
+        card_facts=args.card_facts,
+        push_to_hub=args.push_to_hub,
+        private=args.private,
+        overwrite=args.overwrite,
+        trust_pickle=args.unsafe_pickle,
+        command=f"mammo-hf convert {cli_family} " + " ".join(shlex.quote(a) for a in argv) if argv else None,
+    )
+    print_conversion_report(result)
+    return 0
+
+
+def conversion_main(
+    argv: Iterable[str] | None, description: str, add_arguments: Callable[[Any], Any], run: Callable[[Any], int]
+) -> int:
+    """`python -m <converter module>` entry point: parse, run, and turn a `CheckpointError` into one line + exit 2."""
+    import argparse
+    import sys
+
+    parser = add_arguments(argparse.ArgumentParser(description=description))
+    args = parser.parse_args(None if argv is None else list(argv))
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except CheckpointError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,13 +37,14 @@ from .._checkpoint_io import (
     ConversionResult,
     ParityError,
     VariantMismatchError,
+    add_common_arguments,
+    conversion_main,
+    finish_conversion,
     format_key_listing,
     load_converted_state_dict,
     load_original_checkpoint,
     max_mean_abs_diff,
-    print_conversion_report,
-    save_converted,
-    sha256_file,
+    run_conversion,
 )
 
 if TYPE_CHECKING:
@@ -505,10 +505,6 @@ def convert_checkpoint(
         >>> result.variant, result.parity[0].max_abs_diff < 1e-4  # doctest: +SKIP
         ('b5', True)
     """
-    import torch
-
-    from ... import __version__
-    from ...hub.cards import ConversionInfo, default_facts_path, load_card_facts, render_card
     from ...hub.registry import default_entry_for, get_pretrained
     from ...image_processing_mammo import MammoImageProcessor
     from .modeling_mammo_clip import MammoClipForImageClassification, MammoClipModel
@@ -574,54 +570,27 @@ def convert_checkpoint(
             )
         processor = MammoClipProcessor(image_processor=image_processor, tokenizer=tok)
 
-    facts_path = card_facts or default_facts_path(entry.name)
-    facts = load_card_facts(facts_path) if facts_path else {}
-    notes = list(warnings)
-    if dropped:
-        notes.append(
-            f"Dropped {len(dropped)} upstream tensors not used by the model: {format_key_listing(dropped, 4)}."
-        )
-    if missing:
-        notes.append(
-            f"PARTIAL CONVERSION: {len(missing)} tensors were not in the checkpoint and keep their random "
-            f"initialisation: {format_key_listing(missing, 4)}."
-        )
-    conversion = ConversionInfo(
-        command=command
-        or f"mammo-hf convert mammo-clip --checkpoint {shlex.quote(checkpoint.name)} --output-dir "
-        f"{shlex.quote(Path(output_dir).name)}"
-        + (" --verify" if verify else ""),
-        mammo_hf_version=__version__,
-        source_sha256=sha256_file(checkpoint),
-        notes=tuple(notes),
-    )
-    card = render_card(
-        entry,
+    return finish_conversion(
+        cli_family="mammo-clip",
+        checkpoint=checkpoint,
+        output_dir=output_dir,
+        entry=entry,
         config=config,
+        model=model,
         processor=processor,
-        facts=facts,
-        parity=parity,
-        conversion=conversion,
-        repo_id=push_to_hub or entry.hub_id,
-    )
-    with torch.no_grad():
-        out = save_converted(model, processor, card, output_dir, overwrite=overwrite)
-    result = ConversionResult(
-        output_dir=out,
         variant=detected,
         kind=kind,
-        registry_name=entry.name,
-        num_tensors=len(model.state_dict()),
-        dropped_keys=dropped,
-        missing_keys=missing,
+        verify=verify,
         parity=parity,
         warnings=warnings,
+        dropped=dropped,
+        missing=missing,
+        card_facts=card_facts,
+        command=command,
+        push_to_hub=push_to_hub,
+        private=private,
+        overwrite=overwrite,
     )
-    if push_to_hub:
-        from ...hub.push import push_model_folder
-
-        result.repo_url = push_model_folder(out, push_to_hub, private=private, entry=entry)
-    return result
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -629,8 +598,6 @@ def convert_checkpoint(
 # ---------------------------------------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the converter's options to `parser` (shared by `mammo-hf convert mammo-clip` and `python -m`)."""
-    parser.add_argument("--checkpoint", required=True, help="Upstream .tar (pretraining) or downstream .pth file.")
-    parser.add_argument("--output-dir", required=True, help="Folder to write (must be empty unless --overwrite).")
     parser.add_argument(
         "--variant",
         choices=sorted(VARIANTS),
@@ -641,69 +608,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="mammo_hf.hub.registry entry for the card, e.g. mammo_clip_b5.vindr_density_ft_fold0 (label names).",
     )
     parser.add_argument("--tokenizer", help="Local tokenizer folder (Bio_ClinicalBERT) to save with the processor.")
-    parser.add_argument(
-        "--text-num-attention-heads", type=int, help="BERT head count if not 12 (not visible in tensor shapes)."
+    return add_common_arguments(
+        parser,
+        checkpoint_help="Upstream .tar (pretraining) or downstream .pth file.",
+        verify_help="Compare with efficientnet-pytorch / BertModel rebuilt from the same file; print max/mean diff.",
+        default_size="1520 912",
     )
-    parser.add_argument(
-        "--allow-partial",
-        action="store_true",
-        help="Skip unknown tensors and keep missing ones randomly initialised (recorded in the card).",
-    )
-    parser.add_argument(
-        "--verify",
-        action="store_true",
-        help="Compare with efficientnet-pytorch / BertModel rebuilt from the same file; print max/mean abs diff.",
-    )
-    parser.add_argument(
-        "--verify-size", type=int, nargs=2, metavar=("H", "W"), help="Parity input size (default 1520 912)."
-    )
-    parser.add_argument("--card-facts", help="hub_cards/*.yaml facts file for the model card.")
-    parser.add_argument("--push-to-hub", metavar="REPO", help="Upload the converted folder to this Hub repository.")
-    parser.add_argument("--private", action="store_true", default=None, help="Create the Hub repository private.")
-    parser.add_argument("--overwrite", action="store_true", help="Replace an existing output directory.")
-    parser.add_argument(
-        "--unsafe-pickle",
-        action="store_true",
-        help="Load with plain torch.load, which runs code from the file. Only for files you trust.",
-    )
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Run a conversion from parsed arguments and print the report; returns the exit code."""
-    result = convert_checkpoint(
-        args.checkpoint,
-        args.output_dir,
-        variant=args.variant,
-        registry_name=args.registry_name,
-        tokenizer=args.tokenizer,
-        text_num_attention_heads=args.text_num_attention_heads,
-        allow_partial=args.allow_partial,
-        verify=args.verify,
-        verify_size=tuple(args.verify_size) if args.verify_size else None,
-        card_facts=args.card_facts,
-        push_to_hub=args.push_to_hub,
-        private=args.private,
-        overwrite=args.overwrite,
-        trust_pickle=args.unsafe_pickle,
-        command="mammo-hf convert mammo-clip " + " ".join(shlex.quote(a) for a in getattr(args, "argv", []))
-        if getattr(args, "argv", None)
-        else None,
-    )
-    print_conversion_report(result)
-    return 0
+    return run_conversion(args, convert_checkpoint, "mammo-clip")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m mammo_hf.models.mammo_clip.convert_mammo_clip_original_to_hf ...`"""
-    parser = add_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return run(args)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return conversion_main(argv, __doc__.split("\n\n")[0], add_arguments, run)
 
 
 if __name__ == "__main__":
