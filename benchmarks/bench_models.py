@@ -5,9 +5,10 @@
 
 1. Overhead: our image-feature forward vs the bare `EfficientNetModel` / `ConvNextModel` / timm forward on the same
    input and weights (goal <= 3%).
-2. CPU inference: `mammo_hf.inference.choose_inference_plan()` (channels_last; bf16 only on native-bf16 hosts) vs
-   fp32 eager, for Mammo-CLIP B5 and the efficientnet_b4 baseline dual-view (goal >= 1.3x on AVX2-only hosts, >= 2x
-   with native bf16). Peak extra resident memory per image is reported (Linux VmHWM, reset before each run).
+2. CPU inference: `mammo_hf.inference.choose_inference_plan()` (channels_last; bf16 only on native-bf16 hosts), then
+   the same plan with `compile=True` (torch.compile + inductor freezing; compile time reported), vs fp32 eager, for
+   Mammo-CLIP B5 and the efficientnet_b4 baseline dual-view (goal >= 1.3x on AVX2-only hosts, >= 2x with native
+   bf16). Peak extra resident memory per image is reported (Linux VmHWM, reset before each run).
 """
 
 from __future__ import annotations
@@ -114,18 +115,23 @@ def overhead(quick: bool, runs: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def _fast_vs_fp32(model, x, plan, dtype, images: int, runs: int) -> tuple[float, float, float, float]:
+def _fast_vs_fp32(model, x, plan, dtype, images: int, runs: int) -> tuple[float, float, float, float, float]:
     from mammo_hf.inference import optimize_for_inference
 
     m_fp32 = _peak_mib(lambda: model(x), images)
     fast, _ = optimize_for_inference(copy.deepcopy(model), plan)
     xf = x.to(dtype)
+    start = time.perf_counter()
+    fast(xf)  # first call: compiles when plan.compile
+    first_call = time.perf_counter() - start
     t_fast, t_fp32 = _paired(lambda: fast(xf), lambda: model(x), runs)
     m_fast = _peak_mib(lambda: fast(xf), images)
-    return t_fast, t_fp32, m_fast, m_fp32
+    return t_fast, t_fp32, m_fast, m_fp32, first_call
 
 
-def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, float]]:
+def fast_path(quick: bool, runs: int) -> list[tuple[str, str, float, float, float, float, float]]:
+    import dataclasses
+
     from mammo_hf import (
         MammoClipConfig,
         MammoClipForImageClassification,
@@ -135,7 +141,8 @@ def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, fl
     from mammo_hf.inference import choose_inference_plan
 
     plan = choose_inference_plan("cpu")
-    print(f"# plan: dtype={plan.dtype} channels_last={plan.channels_last} ({plan.reason})")
+    plans = [("eager", plan), ("compiled", dataclasses.replace(plan, compile=True))]
+    print(f"# plan: dtype={plan.dtype} channels_last={plan.channels_last} ({plan.reason}); then + torch.compile")
     dtype = getattr(torch, plan.dtype)
     rows = []
     cases = [
@@ -156,7 +163,8 @@ def fast_path(quick: bool, runs: int) -> list[tuple[str, float, float, float, fl
             model = build().eval()
             x = torch.randn(*shape)
             images = shape[0] * shape[1]
-            rows.append((name, *_fast_vs_fp32(model, x, plan, dtype, images, runs)))
+            for label, p in plans:
+                rows.append((name, label, *_fast_vs_fp32(model, x, p, dtype, images, runs)))
     return rows
 
 
@@ -176,10 +184,13 @@ def main() -> None:
     for name, ours, bare in overhead(args.quick, max(runs, 8) if args.quick else runs):
         print(f"| {name} | {ours:.3f} | {bare:.3f} | {100 * (ours / bare - 1):+.1f}% |")
     print("\n## CPU inference: best path for this host vs fp32 eager")
-    print("| model | best s | fp32 s | speed-up | peak MiB/img best | peak MiB/img fp32 |")
-    print("|---|---|---|---|---|---|")
-    for name, fast, fp32, m_fast, m_fp32 in fast_path(args.quick, runs):
-        print(f"| {name} | {fast:.3f} | {fp32:.3f} | {fp32 / fast:.2f}x | {m_fast:.0f} | {m_fp32:.0f} |")
+    print("| model | path | best s | fp32 eager s | speed-up | first call s | peak MiB/img best | peak MiB/img fp32 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, label, fast, fp32, m_fast, m_fp32, first in fast_path(args.quick, runs):
+        print(
+            f"| {name} | {label} | {fast:.3f} | {fp32:.3f} | {fp32 / fast:.2f}x | {first:.1f} | {m_fast:.0f} | "
+            f"{m_fp32:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ class InferencePlan:
         device: `"cpu"` or a CUDA device string.
         dtype: `"float32"` or `"bfloat16"` (weights and inputs).
         channels_last: Use NHWC memory format for convolutions.
-        compile: Wrap the model with `torch.compile` (slow first call; worth it for long-running services).
+        compile: Wrap the model with `torch.compile` + inductor freezing (a one-off compile of tens of seconds on a
+            CPU, then the fastest path: 2.2x fp32 eager for Mammo-CLIP B5 at 1520x912 on AVX2; worth it for
+            services and long evaluations, not for one image).
         reason: Why this plan was chosen (for logs / benchmark output).
     """
 
@@ -68,14 +70,16 @@ def choose_inference_plan(device: str | None = None, compile: bool = False) -> I
         return InferencePlan(device, "bfloat16" if bf16 else "float32", True, compile, "GPU")
     if has_native_bf16():
         return InferencePlan("cpu", "bfloat16", True, compile, "CPU with native bf16 (avx512_bf16/amx)")
-    return InferencePlan("cpu", "float32", True, compile, "CPU without native bf16: fp32 + channels_last")
+    reason = "CPU without native bf16: fp32 + channels_last" + (" + compile(freezing)" if compile else "")
+    return InferencePlan("cpu", "float32", True, compile, reason)
 
 
 def optimize_for_inference(model: Any, plan: InferencePlan | None = None) -> tuple[Any, InferencePlan]:
     """Put `model` in eval mode on the plan's device/dtype/memory format; returns `(model, plan)`.
 
     Feed inputs with `pixel_values.to(plan.device, getattr(torch, plan.dtype))`; the models flatten views to 4-D
-    before the first convolution, which then follows the weights' channels_last layout.
+    before the first convolution, which then follows the weights' channels_last layout. With `plan.compile`, the
+    process-wide `torch._inductor.config.freezing` flag is switched on (it changes only inference-mode graphs).
     """
     import torch
 
@@ -84,5 +88,14 @@ def optimize_for_inference(model: Any, plan: InferencePlan | None = None) -> tup
     if plan.channels_last:
         model = model.to(memory_format=torch.channels_last)
     if plan.compile:
+        # Inductor "freezing" treats the eval-mode weights as constants: BatchNorm folds into the convolutions and
+        # weights are pre-packed in the layout the CPU kernels want. Measured on a 2-core AVX2 EPYC (DESIGN §8):
+        # Mammo-CLIP B5 at 1520x912 4.12 s -> 1.89 s (2.2x; channels_last alone 1.27x), efficientnet_b4 dual-view
+        # 1.33x, after a one-off compile of ~45 s. Freezing only applies under torch.no_grad()/inference_mode().
+        # It must be the global inductor flag: `torch.compile(options={"freezing": True})` was measured to leave
+        # the graph unfrozen (B5: 1.57x instead of 2.29x). Training graphs are unaffected by the flag.
+        import torch._inductor.config as inductor_config
+
+        inductor_config.freezing = True
         model = torch.compile(model)
     return model, plan
