@@ -58,7 +58,7 @@ class QuickstartConfig:
     """
 
     output_dir: Path = Path("quickstart_output")
-    patients: int = 40
+    patients: int = 80
     seed: int = 0
     image_size: tuple[int, int] = (416, 320)
     model_size: tuple[int, int] = (160, 96)
@@ -248,6 +248,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
         batch_size=config.batch_size,
         learning_rate=1e-3,
         seed=config.seed,
+        recalibrate_bn=True,  # seconds of from-scratch training leave BatchNorm running stats stale
         disable_tqdm=False,
     )
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]

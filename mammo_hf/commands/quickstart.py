@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Where to write outputs (a previous quickstart output there is replaced; any other non-empty folder "
         "is refused).",
     )
-    parser.add_argument("--patients", type=int, default=40, help="Synthetic patients (2 breasts, 4+ images each).")
+    parser.add_argument("--patients", type=int, default=80, help="Synthetic patients (2 breasts, 4+ images each).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the data, the splits and training.")
     parser.add_argument("--image-size", type=_size, default=(416, 320), help="Synthetic acquisition size HxW.")
     parser.add_argument("--model-size", type=_size, default=(160, 96), help="Model input size HxW of each view.")

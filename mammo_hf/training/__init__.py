@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from .collators import DualViewCollator, labelled_rows
 
-__all__ = ["DualViewCollator", "labelled_rows", "train_classifier"]
+__all__ = ["DualViewCollator", "labelled_rows", "recalibrate_batchnorm", "train_classifier"]
 
 
 def __getattr__(name: str):
-    if name == "train_classifier":  # imports transformers.Trainer (and accelerate) only when used
-        from .classifier import train_classifier
+    if name in ("train_classifier", "recalibrate_batchnorm"):  # imports transformers.Trainer only when used
+        from . import classifier
 
-        return train_classifier
+        return getattr(classifier, name)
     raise AttributeError(f"module 'mammo_hf.training' has no attribute {name!r}")

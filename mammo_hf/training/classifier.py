@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .collators import DualViewCollator, labelled_rows
 
-__all__ = ["train_classifier"]
+__all__ = ["recalibrate_batchnorm", "train_classifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def train_classifier(
     batch_size: int = 8,
     seed: int = 0,
     report_to: str | list[str] = "none",
+    recalibrate_bn: bool = False,
     **training_args: Any,
 ) -> Any:
     """Fit `model` on breast rows (`cc`, `mlo`, `label_column`) and return the `Trainer`.
@@ -45,6 +47,9 @@ def train_classifier(
         batch_size: Per-device train and eval batch size.
         seed: Seed of the Trainer (shuffling, init of new heads).
         report_to: Trainer integrations (default none: offline).
+        recalibrate_bn: After training, recompute BatchNorm running statistics over the training set
+            (:func:`recalibrate_batchnorm`). Use it for short from-scratch runs, whose running averages lag behind
+            weights that changed fast; leave it off when fine-tuning pretrained weights.
         **training_args: Any other `TrainingArguments` field.
 
     Returns:
@@ -88,7 +93,65 @@ def train_classifier(
         data_collator=DualViewCollator(processor, label_column=label_column),
     )
     trainer.train()
+    if recalibrate_bn:
+        batches = recalibrate_batchnorm(trainer.model, trainer.get_train_dataloader())
+        logger.info("recalibrated BatchNorm statistics over %d training batches", batches)
     return trainer
+
+
+def recalibrate_batchnorm(model: Any, batches: Iterable[Mapping[str, Any]], max_batches: int | None = None) -> int:
+    """Recompute every BatchNorm layer's running mean/var as exact averages over `batches` ("precise BN").
+
+    BatchNorm normalises with batch statistics in training and with exponential running averages in eval mode.
+    After a short from-scratch run those averages mix statistics of much older weights, and eval-mode outputs can
+    collapse (e.g. every breast scored positive) although training-mode outputs separate the classes. One no-grad
+    pass over training batches with a cumulative average (`momentum=None`) fixes the statistics; weights are
+    untouched.
+
+    Args:
+        model: The model (its `forward` takes `pixel_values`).
+        batches: Batches with a `pixel_values` entry (e.g. a `Trainer` train dataloader).
+        max_batches: Stop after this many batches.
+
+    Returns:
+        The number of batches used (0 when the model has no BatchNorm).
+
+    Example:
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+        >>> class Wrap(torch.nn.Module):
+        ...     def __init__(self): super().__init__(); self.net = net
+        ...     def forward(self, pixel_values): return self.net(pixel_values)
+        >>> recalibrate_batchnorm(Wrap(), [{"pixel_values": torch.randn(2, 3, 4, 4) + 5}])
+        1
+        >>> bool(net[1].running_mean.abs().sum() > 0)
+        True
+    """
+    import torch
+
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    was_training = model.training
+    momenta = [bn.momentum for bn in norms]
+    device = next(model.parameters()).device
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative moving average: exact mean over the batches seen
+    model.train()
+    used = 0
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                if max_batches is not None and used >= max_batches:
+                    break
+                model(pixel_values=batch["pixel_values"].to(device))
+                used += 1
+    finally:
+        for bn, momentum in zip(norms, momenta):
+            bn.momentum = momentum
+        model.train(was_training)
+    return used
 
 
 def _cuda_available() -> bool:
