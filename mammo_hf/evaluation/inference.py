@@ -161,6 +161,12 @@ def load_model_and_processor(
     import mammo_hf  # noqa: F401  (registers our model types with the Auto classes)
 
     name = str(name_or_path)
+    looks_local = name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+    if looks_local and not Path(name).expanduser().is_dir():
+        raise FileNotFoundError(
+            f"model folder {name} does not exist: pass a folder written by save_pretrained (e.g. "
+            "quickstart_output/model or a `mammo-hf convert` output) or a Hub repo id such as org/name"
+        )
     try:
         model = AutoModelForImageClassification.from_pretrained(name, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as err:
