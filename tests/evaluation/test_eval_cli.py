@@ -147,9 +147,13 @@ def test_evaluate_and_compare_errors_are_one_line(tmp_path, capsys):
     assert _cli(["compare", str(tmp_path / "missing")]) == 2
     assert "no metrics.json" in capsys.readouterr().err
     assert _cli(["compare", "--no-paper"]) == 2
-    assert _cli(["evaluate", "--model", str(tmp_path / "no_model"), "--dataset", str(tmp_path)]) == 2
+    capsys.readouterr()
+
+
+def test_evaluate_missing_model_folder_is_one_line(tiny_dataset_dir, tmp_path, capsys):
+    assert _cli(["evaluate", "--model", str(tmp_path / "no_model"), "--dataset", str(tiny_dataset_dir)]) == 2
     err = capsys.readouterr().err
-    assert "does not exist" in err and "Traceback" not in err
+    assert "model folder" in err and "does not exist" in err and "Traceback" not in err
 
 
 def test_compare_renders_markdown_and_png(tmp_path, capsys):
