@@ -167,6 +167,15 @@ def test_save_and_reload_is_exact(tmp_path, processor):
     assert torch.equal(reloaded((arr, arr))["pixel_values"], processor((arr, arr))["pixel_values"])
 
 
+def test_auto_image_processor_resolves_our_class_after_import(tmp_path):
+    from transformers import AutoImageProcessor
+
+    MammoImageProcessor.from_preset("mam_clip").save_pretrained(tmp_path)
+    loaded = AutoImageProcessor.from_pretrained(tmp_path)  # no trust_remote_code: the package's class is used
+    assert type(loaded) is MammoImageProcessor
+    assert loaded.to_dict() == MammoImageProcessor.from_preset("mam_clip").to_dict()
+
+
 def test_remote_code_loads_without_mammo_hf(tmp_path, processor):
     """A user without mammo-hf installed loads the processor through trust_remote_code and gets the same tensor."""
     save_dir = tmp_path / "proc"
