@@ -86,6 +86,10 @@ class _Stages:
         self.summary = summary
         self.summary["stages"] = {}
 
+    def start(self, name: str, what: str) -> float:
+        logger.info("quickstart: %s: %s", name, what)
+        return time.perf_counter()
+
     def done(self, name: str, started: float, **values: Any) -> None:
         self.summary["stages"][name] = {"seconds": round(time.perf_counter() - started, 2), **values}
         logger.info("quickstart: %s done in %.1f s", name, time.perf_counter() - started)
@@ -166,7 +170,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
     # 1. synth ------------------------------------------------------------------------------------------------------
     from .imaging.synthetic import write_layout
 
-    started = time.perf_counter()
+    started = stages.start("synth", f"writing a synthetic RSNA-layout download ({config.patients} patients)")
     raw = write_layout("rsna", out / "raw", patients=config.patients, image_size=config.image_size, seed=config.seed)
     stages.done("synth", started, layout="rsna", patients=config.patients, expected_pairs=raw.expected["pairs"])
     files["raw"] = raw.path
@@ -178,7 +182,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
 
     from .data.build import BuildConfig, build_dataset
 
-    started = time.perf_counter()
+    started = stages.start("build", "mammo-hf build rsna: decode, pair, crop, store 16-bit, split by patient")
     storage = (config.model_size[0] * 3 // 2, config.model_size[1] * 3 // 2)  # stored a bit above model input
     report = build_dataset(
         "rsna",
@@ -202,7 +206,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
     # 3. pixels -----------------------------------------------------------------------------------------------------
     from .image_processing_mammo import MammoImageProcessor
 
-    started = time.perf_counter()
+    started = stages.start("pixels", "dual-view MammoImageProcessor and preview.png")
     processor = MammoImageProcessor.from_preset(
         "mammo_efficientnet", size={"height": config.model_size[0], "width": config.model_size[1]}
     )
@@ -228,7 +232,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
     from .models.mammo_efficientnet import MammoEfficientNetConfig, MammoEfficientNetForImageClassification
     from .training.classifier import train_classifier
 
-    started = time.perf_counter()
+    started = stages.start("train", f"{config.backbone} classifier with transformers.Trainer")
     set_seed(config.seed)
     model = MammoEfficientNetForImageClassification(
         MammoEfficientNetConfig(
@@ -270,7 +274,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
     from .evaluation.inference import predict_dataset
     from .evaluation.report import write_evaluation
 
-    started = time.perf_counter()
+    started = stages.start("evaluate", "test-split predictions, bootstrap CIs, plots")
     model.eval()
     table, skipped = predict_dataset(
         model,
@@ -292,7 +296,7 @@ def run_quickstart(config: QuickstartConfig) -> QuickstartResult:
     # 6. save -------------------------------------------------------------------------------------------------------
     from transformers import AutoModelForImageClassification
 
-    started = time.perf_counter()
+    started = stages.start("save", "save_pretrained, reload with AutoModelForImageClassification, compare logits")
     model_dir = out / "model"
     model.save_pretrained(model_dir)
     processor.save_pretrained(model_dir)

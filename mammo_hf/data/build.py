@@ -406,7 +406,7 @@ def build_dataset(
         output_dir: Where the dataset is written (must not exist unless `config.overwrite`).
         config: Build options.
         command: The command line recorded in the card (default: `sys.argv`).
-        progress: Called as `progress(done_shards, total_shards)`.
+        progress: Called as `progress(done_shards, total_shards)`; default: a tqdm progress bar over shards.
 
     Returns:
         The `BuildReport` (also saved as `build_report.json`).
@@ -480,21 +480,31 @@ def build_dataset(
         config.num_proc,
     )
     done_count = len(results)
-    if progress:
-        progress(done_count, total)
-    if config.num_proc > 1 and len(tasks) > 1:
-        with _pool(min(config.num_proc, len(tasks))) as pool:
-            for res in pool.map(_run_shard, tasks):
-                results.append(res)
-                done_count += 1
-                if progress:
+    bar = None
+    if progress is None:  # default: a progress bar over shards (pass `progress=lambda done, total: None` to mute)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=done_count, desc=f"build {builder.name}", unit="shard")
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(done - bar.n)
+
+    progress(done_count, total)
+    try:
+        if config.num_proc > 1 and len(tasks) > 1:
+            with _pool(min(config.num_proc, len(tasks))) as pool:
+                for res in pool.map(_run_shard, tasks):
+                    results.append(res)
+                    done_count += 1
                     progress(done_count, total)
-    else:
-        for task in tasks:
-            results.append(_run_shard(task))
-            done_count += 1
-            if progress:
+        else:
+            for task in tasks:
+                results.append(_run_shard(task))
+                done_count += 1
                 progress(done_count, total)
+    finally:
+        if bar is not None:
+            bar.close()
 
     report = _assemble(builder, raw, out, work, scan, results, config, command, t0, len(units))
     return report
