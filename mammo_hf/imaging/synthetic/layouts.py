@@ -72,6 +72,13 @@ def _pixels(breast: BreastSpec, view: str, size: tuple[int, int], bits: int = 12
     return render_view(breast, "MLO" if view in ("MLO", "ML") else "CC", shape=size, bits_stored=bits)
 
 
+def _with_progress(exams: list[ExamSpec]) -> Any:
+    """Iterate over the patients with a progress bar when there are enough of them to take a while."""
+    from tqdm.auto import tqdm
+
+    return tqdm(exams, desc="synthetic raw layout", unit="patient", disable=len(exams) <= 16)
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: max(200, len(data) // 3)])
@@ -124,7 +131,7 @@ def _rsna(out: Path, exams: list[ExamSpec], size, faults: bool, phi: bool) -> La
         "machine_id",
         "difficult_negative_case",
     ]
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         pid = 10006 + 37 * i
         site = 1 + i % 2
         # site 1 ships JPEG 2000 lossless, site 2 JPEG-LS lossless; JPEG-LS has no permissive encoder, RLE stands in
@@ -231,7 +238,7 @@ def _vindr(out: Path, exams, size, faults, phi) -> LayoutResult:
         "ymax",
         "split",
     ]
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         study, series = _hex("study", i), _hex("series", i)
         split = "test" if i % 5 == 4 else "training"
         views = list(ex.views())
@@ -404,7 +411,7 @@ def _cbis(out: Path, exams, size, faults, phi) -> LayoutResult:
             written[folder] = f"{folder}/{study_uid}/{series_uid}/000000.dcm"
         return written[folder]
 
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         pid = f"P_{i * 3 + 1:05d}"
         split = "test" if i % 4 == 3 else "train"
         for b in ex.breasts:
@@ -515,7 +522,7 @@ def _cbis(out: Path, exams, size, faults, phi) -> LayoutResult:
 # ------------------------------------------------------------------------------------------------ CMMD
 def _cmmd(out: Path, exams, size, faults, phi) -> LayoutResult:
     t, rows = _Tracker(), []
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         pid = f"D1-{i + 1:04d}" if i % 3 else f"D2-{i + 1:04d}"
         lesion = [b for b in ex.breasts if b.findings] or [ex.left]
         n = 0
@@ -592,7 +599,7 @@ def _inbreast(out: Path, exams, size, faults, phi) -> LayoutResult:
         "Other Notes",
     ]
     sub = {4: ["4a", "4b", "4c"]}
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         phash = _hex("inbreast", i, n=16)
         for k, (b, v) in enumerate(ex.views()):
             fid = 20586908 + 1000 * i + k
@@ -721,7 +728,7 @@ def _kau(out: Path, exams, size, faults, phi) -> LayoutResult:
     t, sheet = _Tracker(), []
     base = out / "KAU-BCMD Dataset"
     bins = {"A": "0%-25%", "B": "26%-50%", "C": "51%-75%", "D": ">75%"}
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         patient = f"2018_BC{5421 + 17 * i:06d}"
         for b, v in ex.views():
             birads = {0: 1, 1: 1, 2: 1, 3: 3, 4: 4, 5: 5, 6: 5}[b.birads]
@@ -783,7 +790,7 @@ def _kau(out: Path, exams, size, faults, phi) -> LayoutResult:
 # ------------------------------------------------------------------------------------------------ MammosighTR
 def _mammosightr(out: Path, exams, size, faults, phi) -> LayoutResult:
     t, entries = _Tracker(), []
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         pid = str(100235 + 13 * i)
         for b, v in ex.views():
             if i % 5 == 3 and (b.laterality, v) == ("R", "MLO"):
@@ -842,7 +849,7 @@ def _atlas(out: Path, exams, size, faults, phi) -> LayoutResult:
     from PIL import Image
 
     pairs = []
-    for i, ex in enumerate(exams):
+    for i, ex in enumerate(_with_progress(exams)):
         b = ex.left if ex.left.findings else ex.right
         for k, v in enumerate(("CC", "MLO")):
             rel = f"images/page_{i + 10:03d}_fig_{k + 1}.png"
