@@ -332,6 +332,12 @@ class BaseBuilder(abc.ABC):
                 return hits[0]
         raise RawDataError(self.missing_message(f"label file {' or '.join(names)} not found under {raw}"))
 
+    def require_dir(self, path: Path) -> Path:
+        """`path` if it is a folder, else a `RawDataError` that says what to download and from where."""
+        if not path.is_dir():
+            raise RawDataError(self.missing_message(f"image folder {path} not found"))
+        return path
+
 
 class BreastBuilder(BaseBuilder):
     """A builder whose records are `BreastRecord`s written to the breast-level schema."""

@@ -19,7 +19,6 @@ from .base import (
     BreastBuilder,
     BreastRecord,
     ImageRef,
-    RawDataError,
     ScanResult,
     SourceInfo,
     dicom_view_tags,
@@ -88,8 +87,7 @@ class CmmdBuilder(BreastBuilder):
                 "findings": _ABNORMALITY.get(abn, [abn] if abn else []),
                 "subtype": None if not c_sub or is_missing(row.get(c_sub)) else str(row.get(c_sub)).strip(),
             }
-        if not root.is_dir():
-            raise RawDataError(self.missing_message(f"image folder {root} not found"))
+        self.require_dir(root)
         found: dict[tuple[str, str], list[ImageRef]] = defaultdict(list)
         for dcm in sorted(root.rglob("*.dcm")):
             rel = dcm.relative_to(root)

@@ -19,7 +19,6 @@ from .base import (
     BreastBuilder,
     BreastRecord,
     ImageRef,
-    RawDataError,
     ScanResult,
     SourceInfo,
     find_column,
@@ -63,8 +62,7 @@ class INbreastBuilder(BreastBuilder):
         raw = Path(raw_dir)
         table = self.require_file(raw, "INbreast.xls", "INbreast.csv", "INbreast.xlsx")
         dicom_dir = raw / "AllDICOMs"
-        if not dicom_dir.is_dir():
-            raise RawDataError(self.missing_message(f"image folder {dicom_dir} not found"))
+        self.require_dir(dicom_dir)
         by_id: dict[str, Path] = {}
         result = ScanResult()
         for f in sorted(dicom_dir.glob("*.dcm")):

@@ -16,7 +16,6 @@ from .base import (
     BreastBuilder,
     BreastRecord,
     ImageRef,
-    RawDataError,
     ScanResult,
     SourceInfo,
     normalise_laterality,
@@ -55,8 +54,7 @@ class MammosighTRBuilder(BreastBuilder):
         raw = Path(raw_dir)
         meta_path = self.require_file(raw, "metadata_image_level.json")
         pngs = raw / "all_pngs"
-        if not pngs.is_dir():
-            raise RawDataError(self.missing_message(f"image folder {pngs} not found"))
+        self.require_dir(pngs)
         data = json.loads(meta_path.read_text())
         entries = data if isinstance(data, list) else next((v for v in data.values() if isinstance(v, list)), [])
         result = ScanResult()

@@ -16,7 +16,6 @@ from .base import (
     BreastBuilder,
     BreastRecord,
     ImageRef,
-    RawDataError,
     ScanResult,
     SourceInfo,
     find_column,
@@ -61,8 +60,7 @@ class RsnaBuilder(BreastBuilder):
         raw = Path(raw_dir)
         table = self.require_file(raw, "train.csv")
         images = raw / "train_images"
-        if not images.is_dir():
-            raise RawDataError(self.missing_message(f"image folder {images} not found"))
+        self.require_dir(images)
         rows = read_table(table)
         cols = list(rows[0]) if rows else []
         c_pid, c_iid = (

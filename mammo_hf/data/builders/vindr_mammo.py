@@ -72,8 +72,7 @@ class VindrMammoBuilder(BreastBuilder):
         raw = Path(raw_dir)
         table = self.require_file(raw, "breast-level_annotations.csv")
         images = raw / "images"
-        if not images.is_dir():
-            raise RawDataError(self.missing_message(f"image folder {images} not found"))
+        self.require_dir(images)
         result = ScanResult()
         findings: dict[str, list[str]] = defaultdict(list)
         try:
